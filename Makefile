@@ -1,0 +1,54 @@
+# Drawbridge build. `make run` starts a local bridge; `make test` runs every
+# test (installing what the tests need on a fresh Debian machine first).
+
+GO        ?= go
+GOROOT    := $(shell $(GO) env GOROOT)
+WASM_EXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
+# Packages that must build and test as GOOS=js GOARCH=wasm too.
+WASM_PKGS := ./protocol/... ./canvas/...
+
+.PHONY: all build web run test test-deps vet test-go test-wasm fuzz-seeds bench generate check-generated clean
+
+all: build
+
+build: web
+	$(GO) build -o bin/ ./cmd/...
+
+# web builds the WebAssembly client into web/static (embedded by the bridge).
+web:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o web/static/client.wasm ./cmd/webclient
+	cp $(GOROOT)/lib/wasm/wasm_exec.js web/static/wasm_exec.js
+
+# run starts the bridge with its embedded default configuration: Drawpile
+# clients on tcp://127.0.0.1:27750, browsers on http://127.0.0.1:8080.
+run: web
+	$(GO) run ./cmd/bridge --listen 127.0.0.1 --http 127.0.0.1:8080
+
+test: test-deps vet check-generated test-go test-wasm
+
+test-deps:
+	@./scripts/ensure-test-deps.sh
+
+vet:
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet $(WASM_PKGS)
+
+test-go:
+	$(GO) test -race -count=1 ./...
+
+test-wasm:
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec=$(WASM_EXEC) $(WASM_PKGS)
+
+bench:
+	./scripts/bench.sh
+
+generate:
+	$(GO) generate ./...
+
+# check-generated fails when a generated file differs from what its
+# generator produces from the checked-in spec.
+check-generated:
+	@./scripts/check-generated.sh
+
+clean:
+	rm -rf bin web/static/client.wasm web/static/wasm_exec.js

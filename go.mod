@@ -1,0 +1,3 @@
+module drawbridge
+
+go 1.26.8
