@@ -5,7 +5,7 @@
 set -euo pipefail
 need=()
 command -v node >/dev/null 2>&1 || need+=(nodejs)
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromium >/dev/null 2>&1 || need+=(chromium libegl1 libegl-mesa0 libgl1-mesa-dri)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "installing ${need[*]} with apt-get" >&2
 sudo=""
