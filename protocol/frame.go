@@ -124,7 +124,8 @@ func (e *FrameError) Error() string {
 type Reader struct {
 	r   io.Reader
 	buf []byte
-	off int64 // stream offset of the next frame
+	off int64           // stream offset of the next frame
+	hdr [HeaderLen]byte // header scratch space, kept here so reads do not allocate
 }
 
 // NewReader returns a Reader reading from r. Wrap r in a bufio.Reader when it
@@ -139,8 +140,8 @@ func (r *Reader) Offset() int64 { return r.off }
 // returns io.EOF; a stream that ends inside a frame returns
 // io.ErrUnexpectedEOF wrapped in a *FrameError.
 func (r *Reader) ReadFrame() (Frame, error) {
-	var hdr [HeaderLen]byte
-	if _, err := io.ReadFull(r.r, hdr[:]); err != nil {
+	hdr := r.hdr[:]
+	if _, err := io.ReadFull(r.r, hdr); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, io.EOF
 		}
@@ -151,7 +152,7 @@ func (r *Reader) ReadFrame() (Frame, error) {
 		r.buf = make([]byte, HeaderLen+n, growCap(cap(r.buf), HeaderLen+n))
 	}
 	f := r.buf[:HeaderLen+n]
-	copy(f, hdr[:])
+	copy(f, hdr)
 	if _, err := io.ReadFull(r.r, f[HeaderLen:]); err != nil {
 		return nil, r.truncated(Type(hdr[2]), err)
 	}

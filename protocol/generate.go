@@ -1,0 +1,3 @@
+package protocol
+
+//go:generate go run ./internal/protogen -spec spec/messages.spec -out messages_gen.go
