@@ -174,7 +174,12 @@ func (h RecordingHeader) IsString(key string) bool {
 // Set sets key to the string value, replacing the first existing member of
 // that name in place or appending a new member at the end.
 func (h *RecordingHeader) Set(key, value string) {
-	m := headerMember{key: key, rawKey: parsonQuote(key), rawValue: parsonQuote(value), value: value, isString: true}
+	h.replace(headerMember{key: key, rawKey: parsonQuote(key), rawValue: parsonQuote(value), value: value, isString: true})
+}
+
+// replace puts m in place of the first member with its key, or appends it.
+func (h *RecordingHeader) replace(m headerMember) {
+	key := m.key
 	members := make([]headerMember, 0, len(h.members)+1) // copy on write: copies of h stay unchanged
 	replaced := false
 	for _, old := range h.members {
@@ -189,6 +194,24 @@ func (h *RecordingHeader) Set(key, value string) {
 	}
 	h.members = members
 	h.raw = nil
+}
+
+// SetJSON sets key to a raw JSON value (a number, boolean, null, array or
+// object; e.g. drawpile-srv's "streamfork" offset is a number), replacing
+// the first existing member of that name in place or appending it. raw must
+// be valid JSON.
+func (h *RecordingHeader) SetJSON(key, raw string) error {
+	raw = string(bytes.TrimSpace([]byte(raw)))
+	if !json.Valid([]byte(raw)) {
+		return fmt.Errorf("protocol: header value for %q is not valid JSON", key)
+	}
+	m := headerMember{key: key, rawKey: parsonQuote(key), rawValue: raw, value: raw}
+	if len(raw) > 0 && raw[0] == '"' {
+		json.Unmarshal([]byte(raw), &m.value) // valid JSON string by the check above
+		m.isString = true
+	}
+	h.replace(m)
+	return nil
 }
 
 // Delete removes every member named key.

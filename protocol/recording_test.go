@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -178,6 +179,26 @@ func TestRecordingHeaderNonString(t *testing.T) {
 	}
 }
 
+func TestRecordingHeaderSetJSON(t *testing.T) {
+	t.Parallel()
+	h := NewRecordingHeader(HeaderVersion, "dp:4.25.1")
+	if err := h.SetJSON("streamfork", " 1234 "); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.SetJSON("bad", "{"); err == nil {
+		t.Error("invalid JSON accepted")
+	}
+	if err := h.SetJSON("s", `"a\/b"`); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := h.String(), `{"version":"dp:4.25.1","streamfork":1234,"s":"a\/b"}`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	if v, _ := h.Get("s"); v != "a/b" || !h.IsString("s") || h.IsString("streamfork") {
+		t.Errorf("s = %q", v)
+	}
+}
+
 func TestRecordingSetDoesNotAliasCopies(t *testing.T) {
 	t.Parallel()
 	h := NewRecordingHeader("version", "dp:4.25.1")
@@ -291,4 +312,27 @@ func FuzzRecordingReader(f *testing.F) {
 			t.Fatalf("rebuilt header %s does not parse: %v", h2, err)
 		}
 	})
+}
+
+func ExampleNewRecordingWriter() {
+	var buf bytes.Buffer
+	w, _ := NewRecordingWriter(&buf, NewRecordingHeader(HeaderVersion, "dp:4.25.1", HeaderWriter, "drawbridge"))
+	undoPoint, _ := NewFrame(128, 1, nil)
+	w.WriteFrame(undoPoint)
+	w.Flush()
+
+	r, _ := NewRecordingReader(&buf)
+	fmt.Println(r.Header(), r.Header().Version())
+	for {
+		f, err := r.ReadFrame()
+		if err != nil {
+			fmt.Println(err)
+			break
+		}
+		fmt.Println(f)
+	}
+	// Output:
+	// {"version":"dp:4.25.1","writer":"drawbridge"} dp:4.25.1
+	// Frame(type=128 ctx=1 len=0)
+	// EOF
 }

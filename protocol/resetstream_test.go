@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -235,4 +236,20 @@ func FuzzResetStreamParser(f *testing.F) {
 			}
 		}
 	})
+}
+
+func ExampleBuildResetStream() {
+	resize, _ := NewFrame(129, 1, make([]byte, 16))
+	undoPoint, _ := NewFrame(128, 1, nil)
+	msgs, _ := BuildResetStream([]Frame{resize, undoPoint})
+	fmt.Println(len(msgs), msgs[0].Type() == TypeResetStream)
+
+	frames, _ := ParseResetStream(msgs, 0)
+	for _, f := range frames {
+		fmt.Println(f)
+	}
+	// Output:
+	// 1 true
+	// Frame(type=129 ctx=1 len=16)
+	// Frame(type=128 ctx=1 len=0)
 }

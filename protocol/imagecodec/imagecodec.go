@@ -54,6 +54,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -181,13 +182,18 @@ var (
 	zstdEncErr  error
 )
 
+// codecConcurrency is how many DecodeAll/EncodeAll calls may run at once
+// (each on its caller's goroutine).
+func codecConcurrency() int { return min(runtime.GOMAXPROCS(0), 4) }
+
 // decoder returns the shared zstd decoder. DecodeAll is safe for concurrent
-// use; the decoder starts no goroutines with concurrency 1 and is never
-// closed (it lives as long as the process).
+// use and runs on the calling goroutine; the decoder is only used through
+// DecodeAll, so it starts no goroutines, and it is never closed (it lives as
+// long as the process).
 func decoder() (*zstd.Decoder, error) {
 	zstdDecOnce.Do(func() {
 		zstdDec, zstdDecErr = zstd.NewReader(nil,
-			zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderConcurrency(codecConcurrency()),
 			zstd.WithDecoderLowmem(true),
 			zstd.WithDecoderMaxMemory(MaxDecodedBytes),
 			zstd.WithDecoderMaxWindow(MaxDecodedBytes),
@@ -199,7 +205,7 @@ func decoder() (*zstd.Decoder, error) {
 func encoder() (*zstd.Encoder, error) {
 	zstdEncOnce.Do(func() {
 		zstdEnc, zstdEncErr = zstd.NewWriter(nil,
-			zstd.WithEncoderConcurrency(1),
+			zstd.WithEncoderConcurrency(codecConcurrency()),
 			zstd.WithEncoderLevel(zstd.SpeedDefault))
 	})
 	return zstdEnc, zstdEncErr
