@@ -1,42 +1,237 @@
-// Package bridge wires the Drawbridge server together: listeners, HTTP
-// routes, static files of the web client, and graceful shutdown. It owns no
-// session logic (see internal/session) and no rendering.
+// Package bridge wires the Drawbridge server together: the TCP listener for
+// Drawpile clients (4-byte framing, in-band STARTTLS), the HTTP listener
+// with WebSocket endpoints (/ws and /drawpile-web/ws), the room-code API,
+// static files of the web client, and graceful shutdown. Session logic
+// lives in internal/session; this package only adapts transports to its
+// Conn interface. It does not render.
+//
+// Goroutines: one accept loop per listener; per TCP connection one reader
+// goroutine (which also runs the session login) plus the session's writer
+// goroutine; per WebSocket connection the HTTP handler goroutine is the
+// reader. All of them are tracked by Bridge.wg and finished by Close.
 package bridge
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
+	"drawbridge/internal/session"
 	"drawbridge/web"
 )
 
-// Run starts the bridge and blocks until ctx is cancelled, then shuts down
+// Bridge is a running server.
+type Bridge struct {
+	// Immutable after Start.
+	cfg     Config
+	logger  *slog.Logger
+	srv     *session.Server
+	tcpLn   net.Listener
+	httpLn  net.Listener
+	httpSrv *http.Server
+	tlsConf *tls.Config // nil without certificates
+	origins []string
+
+	wg sync.WaitGroup // accept loops and connection goroutines
+
+	mu     sync.Mutex // guards conns and closed
+	conns  map[closer]struct{}
+	closed bool
+}
+
+// closer is a live connection the bridge can force closed at shutdown.
+type closer interface{ forceClose() }
+
+// Start listens on the configured addresses and serves in the background.
+func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Bridge, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	st := session.DefaultSettings()
+	if cfg.Settings != nil {
+		st = *cfg.Settings
+	}
+	st.WebSockets = true
+	b := &Bridge{cfg: cfg, logger: logger, conns: map[closer]struct{}{}, origins: cfg.AllowedOrigins}
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		kp, err := newCertLoader(cfg.TLSCert, cfg.TLSKey, logger)
+		if err != nil {
+			return nil, err
+		}
+		b.tlsConf = &tls.Config{GetCertificate: kp.get, MinVersion: tls.VersionTLS12}
+	}
+	b.srv = session.NewServer(session.Options{Settings: st, Auth: cfg.Auth, Bans: cfg.Bans, Logger: logger})
+
+	var lc net.ListenConfig
+	tcpLn, err := lc.Listen(ctx, "tcp", cfg.tcpAddr())
+	if err != nil {
+		return nil, fmt.Errorf("listen tcp: %w", err)
+	}
+	httpLn, err := lc.Listen(ctx, "tcp", cfg.httpAddr())
+	if err != nil {
+		tcpLn.Close()
+		return nil, fmt.Errorf("listen http: %w", err)
+	}
+	b.tcpLn, b.httpLn = tcpLn, httpLn
+	b.httpSrv = &http.Server{
+		Handler:           b.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
+	logger.Info("listening", "tcp", tcpLn.Addr().String(), "http", httpLn.Addr().String(), "tls", b.tlsConf != nil)
+
+	b.wg.Add(2)
+	go func() {
+		defer b.wg.Done()
+		b.acceptTCP()
+	}()
+	go func() {
+		defer b.wg.Done()
+		var err error
+		if b.tlsConf != nil {
+			err = b.httpSrv.Serve(tls.NewListener(httpLn, b.tlsConf))
+		} else {
+			err = b.httpSrv.Serve(httpLn)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("http server stopped", "err", err)
+		}
+	}()
+	return b, nil
+}
+
+// Run starts the bridge, blocks until ctx is cancelled, then shuts down
 // gracefully.
 func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
-	ln, err := net.Listen("tcp", cfg.HTTP)
+	b, err := Start(ctx, cfg, logger)
 	if err != nil {
-		return fmt.Errorf("listen http: %w", err)
+		return err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", http.FileServerFS(web.FS()))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	logger.Info("http listening", "addr", ln.Addr().String())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve http: %w", err)
-	case <-ctx.Done():
+	<-ctx.Done()
+	return b.Close()
+}
+
+// TCPAddr returns the TCP listener's address (useful with port 0).
+func (b *Bridge) TCPAddr() string { return b.tcpLn.Addr().String() }
+
+// HTTPAddr returns the HTTP listener's address.
+func (b *Bridge) HTTPAddr() string { return b.httpLn.Addr().String() }
+
+// Server returns the session server (for admin tools and tests).
+func (b *Bridge) Server() *session.Server { return b.srv }
+
+// Close shuts down gracefully: every client gets a Disconnect (Shutdown),
+// hijacked WebSockets and TCP connections are closed, and Close waits for
+// every goroutine the bridge started.
+func (b *Bridge) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	b.closed = true
+	b.mu.Unlock()
+
+	_ = b.tcpLn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("shutdown http: %w", err)
+	_ = b.srv.Shutdown(ctx) // sends Disconnect to everyone, waits for writers
+	herr := b.httpSrv.Shutdown(ctx)
+	b.mu.Lock()
+	conns := make([]closer, 0, len(b.conns))
+	for c := range b.conns {
+		conns = append(conns, c)
+	}
+	b.mu.Unlock()
+	for _, c := range conns {
+		c.forceClose()
+	}
+	b.wg.Wait()
+	if herr != nil && !errors.Is(herr, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown http: %w", herr)
 	}
 	return nil
+}
+
+// track registers a live connection (counted in wg until untrack);
+// false means the bridge is closing.
+func (b *Bridge) track(c closer) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return false
+	}
+	b.conns[c] = struct{}{}
+	b.wg.Add(1)
+	return true
+}
+
+// untrack forgets a connection registered by track.
+func (b *Bridge) untrack(c closer) {
+	b.mu.Lock()
+	delete(b.conns, c)
+	b.mu.Unlock()
+	b.wg.Done()
+}
+
+func (b *Bridge) routes() http.Handler {
+	r := chi.NewRouter()
+	// WebSocket routes: no timeout or compression middleware.
+	r.Group(func(r chi.Router) {
+		r.Get("/ws", b.serveWS)
+		r.Get("/drawpile-web/ws", b.serveWS)
+	})
+	r.Get("/api/rooms/{code}", b.serveRoom)
+	r.Get("/r/{code}", b.serveRoomPage)
+	r.Handle("/*", http.FileServerFS(web.FS()))
+	return r
+}
+
+// roomInfo is the JSON of GET /api/rooms/{code}.
+type roomInfo struct {
+	ID          string `json:"id"`
+	Code        string `json:"code"`
+	Alias       string `json:"alias,omitempty"`
+	Title       string `json:"title"`
+	Protocol    string `json:"protocol"`
+	HasPassword bool   `json:"hasPassword"`
+	AllowWeb    bool   `json:"allowWeb"`
+	UserCount   int    `json:"userCount"`
+	Nsfm        bool   `json:"nsfm"`
+}
+
+func (b *Bridge) serveRoom(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	s := b.srv.Lookup(chi.URLParam(r, "code"))
+	if s == nil {
+		w.WriteHeader(http.StatusNotFound)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": "room not found"})
+		return
+	}
+	d := s.Desc()
+	_ = json.NewEncoder(w).Encode(roomInfo{ID: d.ID, Code: s.Code(), Alias: d.Alias, Title: d.Title, Protocol: d.Protocol,
+		HasPassword: d.HasPassword, AllowWeb: d.AllowWeb, UserCount: d.UserCount, Nsfm: d.Nsfm})
+}
+
+// serveRoomPage serves the web client's index.html; the page reads the
+// code from its URL and resolves it through /api/rooms.
+func (b *Bridge) serveRoomPage(w http.ResponseWriter, r *http.Request) {
+	page, err := fs.ReadFile(web.FS(), "index.html")
+	if err != nil {
+		http.Error(w, "web client not built", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write(page)
 }

@@ -5,31 +5,75 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+
+	"drawbridge/internal/session"
 )
 
 // Config is the bridge's configuration, filled from command-line flags by
-// ParseFlags. The zero value is not used directly: ParseFlags applies the
-// documented defaults.
+// ParseFlags. Zero values mean the documented defaults.
 type Config struct {
-	// Listen is the TCP address for Drawpile clients (host part); Port is
-	// its port (default 27750).
-	Listen string
-	Port   int
-	// HTTP is the address of the HTTP listener (web client, WebSocket).
-	HTTP string
+	// TCPAddr is host:port for Drawpile clients (--listen, --port);
+	// default ":27750". Port 0 picks a free port.
+	TCPAddr string
+	// HTTPAddr is the HTTP listener (web client, WebSocket at /ws and
+	// /drawpile-web/ws, room API); default ":8080".
+	HTTPAddr string
+	// TLSCert and TLSKey are PEM files (--ssl-cert, --ssl-key). When both
+	// are set, TCP clients must STARTTLS (as drawpile-srv) and the HTTP
+	// listener serves HTTPS/wss. Files are reloaded when they change.
+	TLSCert, TLSKey string
+	// AllowedOrigins are extra Origin host patterns (path.Match syntax,
+	// e.g. "example.com", "*.example.com") that may open WebSocket
+	// connections; the bridge's own origin is always allowed.
+	AllowedOrigins []string
 	// LogFormat is "text" or "json"; LogLevel is debug, info, warn or error.
 	LogFormat string
 	LogLevel  string
+
+	// Settings overrides the session settings (nil = session.DefaultSettings).
+	Settings *session.Settings
+	// Auth and Bans plug in account and ban storage (nil = guests only,
+	// no bans).
+	Auth session.Authenticator
+	Bans session.BanChecker
+}
+
+// Defaults.
+const (
+	DefaultTCPPort  = 27750
+	DefaultHTTPAddr = ":8080"
+)
+
+func (c Config) tcpAddr() string {
+	if c.TCPAddr == "" {
+		return ":" + strconv.Itoa(DefaultTCPPort)
+	}
+	return c.TCPAddr
+}
+
+func (c Config) httpAddr() string {
+	if c.HTTPAddr == "" {
+		return DefaultHTTPAddr
+	}
+	return c.HTTPAddr
 }
 
 // ParseFlags parses the bridge's command line into a Config.
 func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	var c Config
+	var listen, origins string
+	var port int
 	fs := flag.NewFlagSet("bridge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.Listen, "listen", "", "address to listen on for Drawpile clients (default: all interfaces)")
-	fs.IntVar(&c.Port, "port", 27750, "TCP port for Drawpile clients")
-	fs.StringVar(&c.HTTP, "http", ":8080", "HTTP listener address for the web client and WebSocket connections")
+	fs.StringVar(&listen, "listen", "", "address to listen on for Drawpile clients (default: all interfaces)")
+	fs.IntVar(&port, "port", DefaultTCPPort, "TCP port for Drawpile clients")
+	fs.StringVar(&c.HTTPAddr, "http", DefaultHTTPAddr, "HTTP listener address for the web client and WebSocket connections")
+	fs.StringVar(&c.TLSCert, "ssl-cert", "", "TLS certificate chain (PEM); with --ssl-key, TLS becomes mandatory on TCP and the HTTP listener serves HTTPS")
+	fs.StringVar(&c.TLSKey, "ssl-key", "", "TLS private key (PEM)")
+	fs.StringVar(&origins, "allowed-origins", "", "comma-separated extra Origin host patterns allowed to open WebSockets (default: only the bridge's own origin)")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -37,6 +81,18 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if port < 0 || port > 65535 {
+		return c, fmt.Errorf("invalid --port %d", port)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return c, fmt.Errorf("--ssl-cert and --ssl-key must be given together")
+	}
+	c.TCPAddr = net.JoinHostPort(listen, strconv.Itoa(port))
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
 	}
 	return c, nil
 }

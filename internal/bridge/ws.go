@@ -1,0 +1,130 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"net/http"
+	"net/netip"
+	"sync"
+
+	"github.com/coder/websocket"
+
+	"drawbridge/internal/session"
+	"drawbridge/protocol"
+)
+
+// wsConn adapts a WebSocket connection to session.Conn: one binary
+// message per protocol message, `type ctx payload` (§1.2).
+type wsConn struct {
+	b    *Bridge
+	c    *websocket.Conn
+	once sync.Once
+}
+
+func (w *wsConn) WriteFrames(ctx context.Context, frames []protocol.Frame) error {
+	for _, f := range frames {
+		if err := w.c.Write(ctx, websocket.MessageBinary, f.WS()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close sends a close frame in the background (the close handshake can
+// take seconds); tracked by the bridge's WaitGroup.
+func (w *wsConn) Close(reason session.CloseReason, msg string) error {
+	w.once.Do(func() {
+		status := websocket.StatusNormalClosure
+		switch reason {
+		case session.CloseSlow:
+			status = websocket.StatusPolicyViolation
+		case session.CloseBadData:
+			status = websocket.StatusUnsupportedData
+		case session.CloseShutdown:
+			status = websocket.StatusGoingAway
+		}
+		if len(msg) > 120 {
+			msg = msg[:120]
+		}
+		w.b.wg.Add(1)
+		go func() {
+			defer w.b.wg.Done()
+			_ = w.c.Close(status, msg)
+		}()
+	})
+	return nil
+}
+
+func (w *wsConn) forceClose() { _ = w.c.CloseNow() }
+
+func (b *Bridge) serveWS(rw http.ResponseWriter, r *http.Request) {
+	rw.Header().Set("Server", "drawbridge")
+	c, err := websocket.Accept(rw, r, &websocket.AcceptOptions{
+		OriginPatterns:  b.origins,
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		b.logger.Debug("websocket accept failed", "err", err, "origin", r.Header.Get("Origin"))
+		return
+	}
+	c.SetReadLimit(protocol.WSHeaderLen + protocol.MaxPayload)
+	wc := &wsConn{b: b, c: c}
+	if !b.track(wc) {
+		_ = c.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	defer b.untrack(wc)
+	info := session.ConnInfo{Transport: "ws", Addr: remoteAddr(r), Browser: r.Header.Get("Origin") != ""}
+	cl, err := b.srv.Accept(wc, info)
+	if err != nil {
+		_ = c.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	defer cl.Close()
+	timeout := b.srv.Settings().ClientTimeout
+	lg := cl.Logger()
+	var buf bytes.Buffer
+	for {
+		ctx, cancel := context.Background(), context.CancelFunc(func() {})
+		if timeout > 0 {
+			ctx, cancel = context.WithTimeout(ctx, timeout)
+		}
+		typ, rd, err := c.Reader(ctx)
+		if err != nil {
+			cancel()
+			lg.Debug("websocket read ended", "err", err)
+			return
+		}
+		buf.Reset()
+		buf.Write([]byte{0, 0}) // room for the TCP length
+		_, err = buf.ReadFrom(rd)
+		cancel()
+		if err != nil {
+			lg.Debug("websocket read ended", "err", err)
+			return
+		}
+		if typ != websocket.MessageBinary {
+			lg.Info("text websocket message, disconnecting")
+			_ = wc.Close(session.CloseBadData, "text messages are not supported")
+			return
+		}
+		data := buf.Bytes()
+		if len(data) < protocol.HeaderLen {
+			lg.Info("websocket message shorter than its header, disconnecting")
+			_ = wc.Close(session.CloseBadData, "message too short")
+			return
+		}
+		binary.BigEndian.PutUint16(data, uint16(len(data)-protocol.HeaderLen))
+		if err := cl.Receive(protocol.Frame(data)); err != nil {
+			return
+		}
+	}
+}
+
+func remoteAddr(r *http.Request) netip.Addr {
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
+}

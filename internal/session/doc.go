@@ -1,0 +1,44 @@
+// Package session is the transport-free core of the Drawbridge session
+// server, a Go counterpart of Drawpile's dedicated "thin" server
+// (drawpile-srv): the login state machine (protocol.md §4), the session
+// registry, ordered session histories with one cursor per client, catch-up,
+// in-session commands (§5.8), resets (§5.4, §5.5), limits and room codes.
+//
+// It does not own sockets, HTTP, TLS or WebSocket framing: a transport
+// adapter (internal/bridge) wraps each connection in a Conn, calls
+// Server.Accept and feeds every received frame to Client.Receive. It does
+// not own durable storage either: accounts and bans come through the
+// Authenticator and BanChecker interfaces; settings are a Settings value.
+// It never decodes drawing commands (types ≥ 64 are relayed as bytes) and
+// never renders.
+//
+// # Fan-out
+//
+// Every session has one append-only history of frames under Session.mu.
+// Appending never waits for a client. Each Client has exactly one writer
+// goroutine that owns its cursor into the history, wakes up on the
+// session's "history grew" channel (closed and replaced on every append) or
+// on its own direct-message queue, copies out a bounded batch and writes it
+// with a write deadline. A client whose write misses the deadline, or that
+// falls more than Settings.MaxLag bytes behind the history appended since it
+// joined, is disconnected (the session never skips a message for it and
+// never waits for it); it can rejoin and catch up.
+//
+// Direct messages (login replies, notices, pongs) carry a history barrier:
+// they are written after the history that existed when they were queued, so
+// an up-to-date client sees events in the order the server produced them. A
+// client that is still catching up gets direct messages ahead of the
+// history it is replaying, like Drawpile's send queue.
+//
+// # Goroutines and locks
+//
+//   - The transport's reader goroutine calls Client.Receive, which runs the
+//     login state machine and session commands synchronously.
+//   - One writer goroutine per Client (started by Accept, stopped by
+//     Client.Close).
+//   - Per-session timers (autoreset answer window) run as time.AfterFunc
+//     callbacks that take Session.mu.
+//
+// Lock order: Server.mu before Session.mu before Client.mu. No lock is held
+// while calling into a Conn.
+package session

@@ -1,0 +1,410 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"drawbridge/protocol"
+)
+
+// Options configure a Server.
+type Options struct {
+	// Settings; start from DefaultSettings().
+	Settings Settings
+	// Auth checks account logins; nil = GuestsOnly.
+	Auth Authenticator
+	// Bans checks server-wide bans; nil = NoBans.
+	Bans BanChecker
+	// Logger receives lifecycle logs; nil = slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is the session registry: it accepts connections, runs their
+// login and owns the live sessions.
+type Server struct {
+	// Immutable after NewServer.
+	settings Settings
+	auth     Authenticator
+	bans     BanChecker
+	logger   *slog.Logger
+
+	serial    atomic.Uint64
+	slowKicks atomic.Int64
+
+	// stopCleanup ends the cleanup goroutine (started by NewServer only
+	// when IdleTimeLimit > 0; it exits when Shutdown closes this channel).
+	stopCleanup chan struct{}
+
+	mu       sync.Mutex          // guards everything below; taken before Session.mu
+	sessions map[string]*Session // by id
+	byAlias  map[string]*Session // lower-case alias
+	byCode   map[string]*Session // room code
+	clients  map[*Client]struct{}
+	watchers map[*Client]struct{} // identified, not yet in a session: get list updates
+	closed   bool
+}
+
+// NewServer returns a Server with no sessions.
+func NewServer(opts Options) *Server {
+	s := &Server{
+		settings: opts.Settings,
+		auth:     opts.Auth,
+		bans:     opts.Bans,
+		logger:   opts.Logger,
+		sessions: map[string]*Session{},
+		byAlias:  map[string]*Session{},
+		byCode:   map[string]*Session{},
+		clients:  map[*Client]struct{}{},
+		watchers: map[*Client]struct{}{},
+	}
+	if s.auth == nil {
+		s.auth = GuestsOnly{}
+	}
+	if s.bans == nil {
+		s.bans = NoBans{}
+	}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	if s.settings.SessionUserLimit < 2 || s.settings.SessionUserLimit > 254 {
+		s.settings.SessionUserLimit = 254
+	}
+	if s.settings.WriteTimeout <= 0 {
+		s.settings.WriteTimeout = 10 * time.Second
+	}
+	if s.settings.BatchBytes <= 0 {
+		s.settings.BatchBytes = 256 * 1024
+	}
+	if s.settings.QueueBytes <= 0 {
+		s.settings.QueueBytes = 8 * 1024 * 1024
+	}
+	if s.settings.MaxLag <= 0 {
+		s.settings.MaxLag = 32 * 1024 * 1024
+	}
+	s.stopCleanup = make(chan struct{})
+	if s.settings.IdleTimeLimit > 0 {
+		go s.cleanupLoop()
+	}
+	return s
+}
+
+// cleanupInterval is how often idle sessions are looked for (server.md §2.6).
+const cleanupInterval = 15 * time.Second
+
+// cleanupLoop ends sessions without new history for IdleTimeLimit.
+func (srv *Server) cleanupLoop() {
+	t := time.NewTicker(cleanupInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-srv.stopCleanup:
+			return
+		case <-t.C:
+		}
+		for _, s := range srv.Sessions() {
+			s.lock()
+			idle := time.Since(s.lastEvent) > srv.settings.IdleTimeLimit &&
+				!(s.idleOverride && srv.settings.AllowIdleOverride) && s.state != StateShutdown
+			s.mu.Unlock()
+			if idle {
+				s.terminate("Session terminated due to being idle too long", disconnectShutdown)
+			}
+		}
+	}
+}
+
+// Settings returns the server's settings.
+func (srv *Server) Settings() Settings { return srv.settings }
+
+// SlowKicks returns how many clients were disconnected as slow consumers.
+func (srv *Server) SlowKicks() int64 { return srv.slowKicks.Load() }
+
+// ErrServerClosed is returned by Accept after Shutdown.
+var ErrServerClosed = errors.New("session: server closed")
+
+// Accept registers a new connection, starts its writer goroutine and
+// sends the greeting (unless info.GreetingSent). The caller then feeds
+// every received frame to Client.Receive and calls Client.Close when its
+// read loop ends.
+func (srv *Server) Accept(conn Conn, info ConnInfo) (*Client, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Client{
+		srv:    srv,
+		conn:   conn,
+		info:   info,
+		serial: srv.serial.Add(1),
+		ctx:    ctx,
+		cancel: cancel,
+		done:   make(chan struct{}),
+		wake:   make(chan struct{}, 1),
+	}
+	c.logger = srv.logger.With("conn", c.serial, "transport", info.Transport, "addr", info.Addr.String())
+	c.login.secure = info.Secure
+	srv.mu.Lock()
+	if srv.closed {
+		srv.mu.Unlock()
+		cancel()
+		return nil, ErrServerClosed
+	}
+	srv.clients[c] = struct{}{}
+	srv.mu.Unlock()
+	c.logger.Debug("connection accepted")
+	go c.writeLoop()
+	if !info.GreetingSent {
+		c.sendNow(jsonFrame(srv.Greeting(info)))
+	}
+	return c, nil
+}
+
+// Greeting returns the login greeting for a connection (§4.3).
+func (srv *Server) Greeting(info ConnInfo) protocol.Greeting {
+	st := srv.settings
+	var flags []string
+	if st.SessionCountLimit > 1 {
+		flags = append(flags, protocol.FlagMulti)
+	}
+	if st.Persistence {
+		flags = append(flags, protocol.FlagPersist)
+	}
+	if info.TLS {
+		flags = append(flags, protocol.FlagTLS, protocol.FlagSecure)
+	}
+	if !st.AllowGuests {
+		flags = append(flags, protocol.FlagNoGuest)
+	}
+	if st.CustomAvatars {
+		flags = append(flags, protocol.FlagAvatar)
+	}
+	flags = append(flags, protocol.FlagMBanImpEx, protocol.FlagLookup, protocol.FlagCInfo)
+	methods := map[string]protocol.LoginMethod{}
+	if st.AllowGuests {
+		actions := []string{"join"}
+		if st.AllowGuestHosts {
+			actions = append(actions, "host")
+		}
+		methods["guest"] = protocol.LoginMethod{Actions: actions}
+	}
+	if srv.auth.HasAccounts(context.Background()) {
+		methods["auth"] = protocol.LoginMethod{Actions: []string{"join", "host"}}
+	}
+	return protocol.Greeting{
+		Type:             protocol.ReplyLogin,
+		Message:          st.ServerName,
+		Version:          protocol.ServerVersion,
+		Flags:            flags,
+		Methods:          methods,
+		PreferWebSockets: st.PreferWebSockets && st.WebSockets,
+	}
+}
+
+// Lookup finds a live session by id, alias or room code.
+func (srv *Server) Lookup(idOrAlias string) *Session {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.lookupLocked(idOrAlias)
+}
+
+func (srv *Server) lookupLocked(key string) *Session {
+	if key == "" {
+		return nil
+	}
+	if s := srv.sessions[strings.ToLower(key)]; s != nil {
+		return s
+	}
+	if s := srv.byAlias[strings.ToLower(key)]; s != nil {
+		return s
+	}
+	if code, ok := normalizeRoomCode(key); ok {
+		return srv.byCode[code]
+	}
+	return nil
+}
+
+// Sessions returns the live sessions.
+func (srv *Server) Sessions() []*Session {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	out := make([]*Session, 0, len(srv.sessions))
+	for _, s := range srv.sessions {
+		out = append(out, s)
+	}
+	return out
+}
+
+// watch adds an identified client to the session-list watchers and sends
+// it the "Welcome" list.
+func (srv *Server) watch(c *Client, emptyList bool) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	list := protocol.SessionList{Type: protocol.ReplyLogin, Message: "Welcome", Title: srv.settings.ServerTitle, Sessions: []protocol.SessionDesc{}}
+	if !emptyList && !srv.settings.MandatoryLookup {
+		for _, s := range srv.sessions {
+			d := s.Desc()
+			if d.Unlisted && !c.mod.Load() {
+				continue
+			}
+			list.Sessions = append(list.Sessions, d)
+		}
+	}
+	if f, err := protocol.JSONFrame(list); err == nil {
+		c.sendNow(f)
+	} else {
+		// Too big for one message: title first, then one per session.
+		sessions := list.Sessions
+		list.Sessions = []protocol.SessionDesc{}
+		c.sendNow(jsonFrame(list))
+		for _, d := range sessions {
+			c.sendNow(jsonFrame(protocol.SessionList{Type: protocol.ReplyLogin, Message: "Welcome", Sessions: []protocol.SessionDesc{d}}))
+		}
+	}
+	if !emptyList && !srv.settings.MandatoryLookup {
+		srv.watchers[c] = struct{}{}
+	}
+}
+
+func (srv *Server) unwatch(c *Client) {
+	srv.mu.Lock()
+	delete(srv.watchers, c)
+	srv.mu.Unlock()
+}
+
+func (srv *Server) forgetClient(c *Client) {
+	srv.mu.Lock()
+	delete(srv.watchers, c)
+	delete(srv.clients, c)
+	srv.mu.Unlock()
+}
+
+// sessionChanged pushes a "New session" update for s to the watchers.
+// Must be called without s.mu held.
+func (srv *Server) sessionChanged(s *Session) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.sessions[s.id] != s || len(srv.watchers) == 0 {
+		return
+	}
+	d := s.Desc()
+	f := jsonFrame(protocol.SessionList{Type: protocol.ReplyLogin, Message: "New session", Sessions: []protocol.SessionDesc{d}})
+	for c := range srv.watchers {
+		if d.Unlisted && !c.mod.Load() {
+			continue
+		}
+		c.sendNow(f)
+	}
+}
+
+// removeSession unregisters s and tells the watchers.
+func (srv *Server) removeSession(s *Session) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.sessions[s.id] != s {
+		return
+	}
+	delete(srv.sessions, s.id)
+	if s.alias != "" {
+		delete(srv.byAlias, strings.ToLower(s.alias))
+	}
+	delete(srv.byCode, s.code)
+	f := jsonFrame(protocol.SessionsRemoved{Type: protocol.ReplyLogin, Message: "Session ended", Remove: []string{s.id}})
+	for c := range srv.watchers {
+		c.sendNow(f)
+	}
+}
+
+// errSessionLimit and errAliasInUse are createSession failures.
+var (
+	errSessionLimit = errors.New("session limit reached")
+	errAliasInUse   = errors.New("alias in use")
+)
+
+// createSession registers a new session in StateInit.
+func (srv *Server) createSession(founder, alias, proto string) (*Session, error) {
+	now := time.Now()
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.closed || (srv.settings.SessionCountLimit > 0 && len(srv.sessions) >= srv.settings.SessionCountLimit) {
+		return nil, errSessionLimit
+	}
+	if alias != "" && srv.lookupLocked(alias) != nil {
+		return nil, errAliasInUse
+	}
+	id := newULID(now)
+	for srv.sessions[id] != nil {
+		id = newULID(now)
+	}
+	code := newRoomCode()
+	for srv.byCode[code] != nil {
+		code = newRoomCode()
+	}
+	st := srv.settings
+	s := &Session{
+		srv:            srv,
+		id:             id,
+		alias:          alias,
+		code:           code,
+		founder:        founder,
+		protocol:       proto,
+		startTime:      now,
+		state:          StateInit,
+		startID:        now.UnixMilli(),
+		grew:           make(chan struct{}),
+		users:          map[uint8]*Client{},
+		nameIDs:        map[string]uint8{},
+		maxUsers:       st.SessionUserLimit,
+		resetThreshold: st.AutoResetThreshold,
+		nsfm:           st.ForceNsfm,
+		invites:        map[string]*invite{},
+		catchKey:       1000000,
+		lastEvent:      now,
+		nextBanID:      1,
+	}
+	s.logger = srv.logger.With("session", id, "alias", alias, "code", code)
+	srv.sessions[id] = s
+	if alias != "" {
+		srv.byAlias[strings.ToLower(alias)] = s
+	}
+	srv.byCode[code] = s
+	return s, nil
+}
+
+// Shutdown ends every session (Disconnect reason Shutdown to every user),
+// refuses new connections and closes every connection. It waits for the
+// writers until ctx is done.
+func (srv *Server) Shutdown(ctx context.Context) error {
+	srv.mu.Lock()
+	if !srv.closed {
+		close(srv.stopCleanup)
+	}
+	srv.closed = true
+	sessions := make([]*Session, 0, len(srv.sessions))
+	for _, s := range srv.sessions {
+		sessions = append(sessions, s)
+	}
+	clients := make([]*Client, 0, len(srv.clients))
+	for c := range srv.clients {
+		clients = append(clients, c)
+	}
+	srv.mu.Unlock()
+	for _, s := range sessions {
+		s.terminate("The server is shutting down", disconnectShutdown)
+	}
+	for _, c := range clients {
+		c.disconnect(disconnectShutdown, "Server shutting down")
+	}
+	for _, c := range clients {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			for _, c := range clients {
+				c.fail(CloseShutdown, "server shutdown")
+			}
+			return ctx.Err()
+		}
+	}
+	return nil
+}

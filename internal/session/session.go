@@ -1,0 +1,604 @@
+package session
+
+import (
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"drawbridge/protocol"
+)
+
+// State is a session's lifecycle state (§5.3).
+type State int
+
+const (
+	// StateInit: the host uploads the initial canvas; others are held.
+	StateInit State = iota
+	// StateRunning: normal operation.
+	StateRunning
+	// StateReset: a classic reset is being uploaded.
+	StateReset
+	// StateShutdown: the session has ended.
+	StateShutdown
+)
+
+func (s State) String() string {
+	return [...]string{"init", "running", "reset", "shutdown"}[s]
+}
+
+// entry is one history message. Frames are immutable once appended.
+type entry struct {
+	f    protocol.Frame
+	skip *Client // this client does not get the entry (its own init upload)
+	end  int64   // cumulative byte offset after this entry (for lag)
+}
+
+// Session is one drawing session.
+type Session struct {
+	srv *Server
+	// Immutable after creation.
+	id, alias, code string
+	founder         string
+	protocol        string
+	startTime       time.Time
+	logger          *slog.Logger
+
+	mu sync.Mutex // guards everything below; take it with lock()
+
+	// secBarrier is the history barrier shared by the direct messages
+	// queued in the current critical section (-1: none yet), see
+	// barrierLocked.
+	secBarrier int64
+
+	state State
+	// History: hist[i] has index first+i. Indexes grow monotonically across
+	// resets; genBase is the index hidx positions count from and startID
+	// the generation's id (reset time in ms).
+	hist      []entry
+	first     int64
+	genBase   int64
+	startID   int64
+	histBytes int64         // bytes of the current history (size limit)
+	cumBytes  int64         // bytes ever appended (lag accounting)
+	resetBase int64         // history size right after the last reset
+	grew      chan struct{} // closed and replaced on every append
+
+	users    map[uint8]*Client
+	initUser *Client           // host during StateInit, resetter during StateReset
+	held     []protocol.Frame  // messages of held users during StateInit
+	nameIDs  map[string]uint8  // lower-case name → last id (id reuse)
+	freedIDs []uint8           // recently freed ids, reused last
+	reset    *resetBuffer      // classic reset upload (StateReset)
+	stream   *streamReset      // streamed reset in progress
+	auto     *autoresetRequest // pending autoreset query
+
+	title          string
+	autotitle      bool
+	maxUsers       int
+	passwordHash   []byte
+	password       string // plain, for passwordchange notices to ops
+	opwordHash     []byte
+	authOnly       bool
+	persistent     bool
+	preserveChat   bool
+	nsfm           bool
+	deputies       bool
+	allowWeb       bool
+	idleOverride   bool
+	invitesOn      bool
+	unlisted       bool
+	resetThreshold int64
+	overrideSize   int64
+
+	bans          []sessionBan
+	nextBanID     int
+	invites       map[string]*invite
+	catchKey      int
+	logRing       []protocol.LogEntry
+	lastOOS       time.Time // last outofspace notice
+	lastEvent     time.Time // last history append
+	lastStatus    time.Time
+	nextAutoReset time.Time // no autoreset query before this
+	lastActive    map[uint8]time.Time
+}
+
+type sessionBan struct {
+	ID     int
+	Name   string
+	AuthID string
+	SID    string
+	Addr   string
+	By     string
+}
+
+type invite struct {
+	Secret    string
+	Creator   string
+	MaxUses   int
+	Uses      []string
+	Trust, Op bool
+	At        time.Time
+}
+
+// ID returns the session's ULID.
+func (s *Session) ID() string { return s.id }
+
+// Alias returns the session's alias ("" if none).
+func (s *Session) Alias() string { return s.alias }
+
+// Code returns the session's room code.
+func (s *Session) Code() string { return s.code }
+
+// idOrAlias is what the join result's "id" says.
+func (s *Session) idOrAlias() string {
+	if s.alias != "" {
+		return s.alias
+	}
+	return s.id
+}
+
+// hidxLocked formats the history index of position idx.
+func (s *Session) hidxLocked(idx int64) string {
+	return fmt.Sprintf("%d:%d:%s", s.startID, idx-s.genBase, s.id)
+}
+
+func (s *Session) endLocked() int64 { return s.first + int64(len(s.hist)) }
+
+func (s *Session) sizeLimitLocked() int64 {
+	if s.overrideSize > 0 {
+		return s.overrideSize
+	}
+	return s.srv.settings.SessionSizeLimit
+}
+
+// appendLocked adds f to the history and wakes every writer.
+func (s *Session) appendLocked(f protocol.Frame, skip *Client) int64 {
+	idx := s.endLocked()
+	s.cumBytes += int64(len(f))
+	s.histBytes += int64(len(f))
+	s.hist = append(s.hist, entry{f: f, skip: skip, end: s.cumBytes})
+	close(s.grew)
+	s.grew = make(chan struct{})
+	s.lastEvent = time.Now()
+	return idx
+}
+
+// appendServerMeta appends Join/Leave/SessionOwner/TrustedUsers, which may
+// use the 1 MiB emergency space beyond the size limit.
+func (s *Session) appendServerMetaLocked(f protocol.Frame) bool {
+	if lim := s.sizeLimitLocked(); lim > 0 && s.histBytes+int64(len(f)) > lim+emergencySpace {
+		if f.Type() != typeJoin || f.PayloadLen() <= 2+int(f.Payload()[1]) {
+			s.outOfSpaceLocked()
+			return false
+		}
+		p := f.Payload()
+		f = joinFrame(f.Ctx(), p[0], string(p[2:2+int(p[1])]), nil) // drop the avatar
+		if s.histBytes+int64(len(f)) > lim+emergencySpace {
+			s.outOfSpaceLocked()
+			return false
+		}
+	}
+	s.appendLocked(f, nil)
+	return true
+}
+
+// emergencySpace is the extra room for server meta messages (§5.2).
+const emergencySpace = 1 << 20
+
+// appendJSONLocked appends a server JSON message to the history.
+func (s *Session) appendJSONLocked(v any) int64 {
+	return s.appendLocked(jsonFrame(v), nil)
+}
+
+// fetch copies the next batch of history for c's writer, up to index
+// limit. jump reports that c is catching up (or held), so that all its
+// direct messages may go ahead of history. kick is non-empty when c lags
+// too far behind.
+//
+// c.cursor is written only here (under s.mu, on c's writer goroutine) and at
+// join time before c.sess is set; cur returns its new value so the writer
+// never reads it without the lock.
+func (s *Session) fetch(c *Client, batch []protocol.Frame, limit int64) (_ []protocol.Frame, grew <-chan struct{}, jump bool, cur int64, kick string) {
+	s.lock()
+	defer s.mu.Unlock()
+	grew = s.grew
+	if s.state == StateShutdown {
+		return batch, grew, true, c.cursor, ""
+	}
+	if s.state == StateInit && c != s.initUser {
+		return batch, grew, true, c.cursor, "" // held until the session runs
+	}
+	if c.cursor < s.first {
+		c.cursor = s.first
+	}
+	end := s.endLocked()
+	catchingUp := c.cursor <= c.catchupMark
+	if catchingUp && limit != 1<<63-1 {
+		return batch, grew, true, c.cursor, "" // direct messages first
+	}
+	for c.cursor < end && s.hist[c.cursor-s.first].skip == c {
+		c.cursor++ // its own upload: nothing to send, and no lag
+	}
+	if lag := s.cumBytes - max(s.offsetLocked(c.cursor), c.joinBytes); lag > s.srv.settings.MaxLag && c.cursor < end {
+		return batch, grew, false, c.cursor, fmt.Sprintf("lagging %d bytes behind", lag)
+	}
+	if limit > end {
+		limit = end
+	}
+	bytes, maxBytes := 0, s.srv.settings.BatchBytes
+	for c.cursor < limit && bytes < maxBytes {
+		e := s.hist[c.cursor-s.first]
+		c.cursor++
+		if e.skip == c {
+			continue
+		}
+		batch = append(batch, e.f)
+		bytes += len(e.f)
+	}
+	if s.stream != nil && s.stream.ready {
+		s.trySwapLocked()
+	}
+	return batch, grew, catchingUp, c.cursor, ""
+}
+
+// offsetLocked returns the cumulative byte offset before index idx.
+func (s *Session) offsetLocked(idx int64) int64 {
+	if len(s.hist) == 0 {
+		return s.cumBytes
+	}
+	if idx <= s.first {
+		return s.hist[0].end - int64(len(s.hist[0].f))
+	}
+	if idx >= s.endLocked() {
+		return s.cumBytes
+	}
+	return s.hist[idx-s.first-1].end
+}
+
+// lock takes s.mu and starts a new critical section for barrierLocked.
+func (s *Session) lock() {
+	s.mu.Lock()
+	s.secBarrier = -1
+}
+
+// barrierLocked returns the history barrier for a direct message to c.
+// Direct messages queued in one critical section share one barrier, the
+// end of the history when the first of them was queued: history appended
+// later in the same section reaches clients after these messages, like
+// Drawpile's send queue (history is only pulled into a client's queue when
+// the queue is empty). The uploading host during initialization gets
+// strict causal order, as drawpile-srv forwards it everything directly.
+func (s *Session) barrierLocked(c *Client) int64 {
+	if s.state == StateInit && c == s.initUser {
+		return s.endLocked()
+	}
+	if s.secBarrier < 0 {
+		s.secBarrier = s.endLocked()
+	}
+	return s.secBarrier
+}
+
+// sendLocked queues a direct message to c behind the section's barrier.
+func (s *Session) sendLocked(c *Client, f protocol.Frame) {
+	c.sendAfter(f, s.barrierLocked(c))
+}
+
+// sendAllLocked queues a direct message to every member.
+func (s *Session) sendAllLocked(f protocol.Frame) {
+	for _, c := range s.users {
+		s.sendLocked(c, f)
+	}
+}
+
+// sendOpsLocked queues a direct message to every operator.
+func (s *Session) sendOpsLocked(f protocol.Frame) {
+	for _, c := range s.users {
+		if c.op {
+			s.sendLocked(c, f)
+		}
+	}
+}
+
+// logLocked records a session log entry and pushes it to the members.
+func (s *Session) logLocked(topic, msg string, user *Client) {
+	e := protocol.LogEntry{Type: protocol.ReplyLog, Level: "Info", Message: msg, Topic: topic,
+		Timestamp: time.Now().UTC().Format(time.RFC3339)}
+	if user != nil {
+		e.User = fmt.Sprintf("%d;%s", user.id, user.name)
+	}
+	s.logRing = append(s.logRing, e)
+	if len(s.logRing) > maxLogEntries {
+		s.logRing = slices.Delete(s.logRing, 0, len(s.logRing)-maxLogEntries)
+	}
+	s.logger.Info(msg, "topic", topic, "user", e.User)
+	s.sendAllLocked(jsonFrame(e))
+}
+
+const maxLogEntries = 1000
+
+// noticeLocked sends a translatable notice to every member.
+func (s *Session) noticeLocked(kind, t, msg string, p map[string]any) {
+	s.sendAllLocked(jsonFrame(protocol.Notice{Type: kind, T: t, Message: msg, P: p}))
+}
+
+// configLocked returns the full sessionconf property set.
+func (s *Session) configLocked() *protocol.SessionConfig {
+	st := s.srv.settings
+	maxSize := s.sizeLimitLocked()
+	return &protocol.SessionConfig{
+		AllowIdleOverride:  st.AllowIdleOverride,
+		AllowWeb:           s.allowWeb,
+		AuthOnly:           s.authOnly,
+		Autotitle:          s.autotitle,
+		Deputies:           s.deputies,
+		ForceNsfm:          st.ForceNsfm,
+		HasOpword:          len(s.opwordHash) > 0,
+		HasPassword:        len(s.passwordHash) > 0,
+		IdleOverride:       s.idleOverride,
+		IdleTimeLimit:      int64(st.IdleTimeLimit / time.Second),
+		Invites:            s.invitesOn,
+		MaxSize:            maxSize,
+		MaxUserCount:       s.maxUsers,
+		Nsfm:               s.nsfm || st.ForceNsfm,
+		Persistent:         s.persistent,
+		PreferWebSockets:   st.PreferWebSockets,
+		PreserveChat:       s.preserveChat,
+		ResetThreshold:     s.resetThreshold,
+		ResetThresholdBase: s.resetBase,
+		ResetThresholdMin:  st.MinimumAutoResetThreshold,
+		Title:              s.title,
+	}
+}
+
+// appendConfigLocked appends a full sessionconf snapshot to the history
+// (with hidx while running).
+func (s *Session) appendConfigLocked() {
+	sc := protocol.SessionConf{Type: protocol.ReplySessionConf, Config: s.configLocked()}
+	if s.state != StateInit {
+		sc.HIdx = s.hidxLocked(s.endLocked())
+	}
+	s.appendJSONLocked(sc)
+}
+
+// descLocked returns the session's description for lists and lookups.
+func (s *Session) descLocked() protocol.SessionDesc {
+	active := 0
+	for _, c := range s.users {
+		if time.Since(c.lastActive) < activeDrawingWindow && !c.lastActive.IsZero() {
+			active++
+		}
+	}
+	return protocol.SessionDesc{
+		ActiveDrawingUserCount: active,
+		Alias:                  s.alias,
+		AllowWeb:               s.allowWeb,
+		AuthOnly:               s.authOnly,
+		Autotitle:              s.autotitle,
+		Closed:                 s.closedLocked(),
+		Founder:                s.founder,
+		HasPassword:            len(s.passwordHash) > 0,
+		ID:                     s.id,
+		IdleOverride:           s.idleOverride,
+		Invites:                s.invitesOn,
+		MaxUserCount:           s.maxUsers,
+		Nsfm:                   s.nsfm || s.srv.settings.ForceNsfm,
+		Persistent:             s.persistent,
+		PreferWebSockets:       s.srv.settings.PreferWebSockets,
+		Protocol:               s.protocol,
+		Size:                   s.histBytes,
+		StartTime:              s.startTime.UTC().Format(time.RFC3339),
+		Title:                  s.title,
+		Unlisted:               s.unlisted,
+		UserCount:              len(s.users),
+	}
+}
+
+// activeDrawingWindow: a user who sent a drawing command this recently
+// counts as actively drawing.
+const activeDrawingWindow = 10 * time.Minute
+
+// Desc returns the session's description (session list format).
+func (s *Session) Desc() protocol.SessionDesc {
+	s.lock()
+	defer s.mu.Unlock()
+	return s.descLocked()
+}
+
+func (s *Session) closedLocked() bool {
+	return len(s.users) >= s.maxUsers || (s.state != StateInit && s.state != StateRunning)
+}
+
+// findUserLocked finds a member by id or case-insensitive name.
+func (s *Session) findUserLocked(id int64, name string) *Client {
+	if name != "" {
+		for _, c := range s.users {
+			if strings.EqualFold(c.name, name) {
+				return c
+			}
+		}
+		return nil
+	}
+	if id < 1 || id > 254 {
+		return nil
+	}
+	return s.users[uint8(id)]
+}
+
+// allocIDLocked picks a context id for name: its previous id if free,
+// else the least recently used free id.
+func (s *Session) allocIDLocked(name string) (uint8, bool) {
+	if id, ok := s.nameIDs[strings.ToLower(name)]; ok {
+		if _, used := s.users[id]; !used {
+			return id, true
+		}
+	}
+	remembered := map[uint8]bool{}
+	for _, id := range s.nameIDs {
+		remembered[id] = true
+	}
+	freed := map[uint8]bool{}
+	for _, id := range s.freedIDs {
+		freed[id] = true
+	}
+	// Never-used ids first, in order; then freed ids, oldest first.
+	for id := 1; id <= 254; id++ {
+		if _, used := s.users[uint8(id)]; !used && !remembered[uint8(id)] && !freed[uint8(id)] {
+			return uint8(id), true
+		}
+	}
+	for _, id := range s.freedIDs {
+		if _, used := s.users[id]; !used {
+			return id, true
+		}
+	}
+	for id := 1; id <= 254; id++ {
+		if _, used := s.users[uint8(id)]; !used {
+			return uint8(id), true
+		}
+	}
+	return 0, false
+}
+
+func (s *Session) opListLocked() []uint8 {
+	var ids []uint8
+	for id, c := range s.users {
+		if c.op {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func (s *Session) trustedListLocked() []uint8 {
+	var ids []uint8
+	for id, c := range s.users {
+		if c.trusted {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func (s *Session) mutedListLocked() []any {
+	ids := []any{}
+	var raw []int
+	for id, c := range s.users {
+		if c.muted {
+			raw = append(raw, int(id))
+		}
+	}
+	slices.Sort(raw)
+	for _, id := range raw {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func (s *Session) banListLocked() []any {
+	l := []any{}
+	for _, b := range s.bans {
+		l = append(l, map[string]any{"id": b.ID, "username": b.Name, "bannedBy": b.By})
+	}
+	return l
+}
+
+func (s *Session) inviteListLocked() []any {
+	l := []any{}
+	for _, inv := range s.invites {
+		l = append(l, map[string]any{"secret": inv.Secret, "creator": inv.Creator, "maxUses": inv.MaxUses,
+			"uses": len(inv.Uses), "trust": inv.Trust, "op": inv.Op, "at": inv.At.UTC().Format(time.RFC3339)})
+	}
+	return l
+}
+
+func (s *Session) authListLocked() []any { return []any{} }
+
+// sendListsLocked sends the partial sessionconf lists (§4.12 step 6).
+func (s *Session) sendListsLocked(only *Client) {
+	send := func(c *Client, v map[string]any) {
+		f := jsonFrame(protocol.SessionConf{Type: protocol.ReplySessionConf, Config: v})
+		s.sendLocked(c, f)
+	}
+	for _, c := range s.users {
+		if only != nil && c != only {
+			continue
+		}
+		send(c, map[string]any{"announcements": []any{}})
+		if c.op {
+			send(c, map[string]any{"banlist": s.banListLocked()})
+		}
+		send(c, map[string]any{"muted": s.mutedListLocked()})
+		if c.op {
+			send(c, map[string]any{"auth": s.authListLocked()})
+			send(c, map[string]any{"invitelist": s.inviteListLocked()})
+		}
+	}
+}
+
+func (s *Session) sendPartialLocked(key string, v any, opsOnly bool) {
+	f := jsonFrame(protocol.SessionConf{Type: protocol.ReplySessionConf, Config: map[string]any{key: v}})
+	if opsOnly {
+		s.sendOpsLocked(f)
+	} else {
+		s.sendAllLocked(f)
+	}
+}
+
+// setOpLocked changes c's operator status and announces it.
+func (s *Session) setOpLocked(c *Client, op bool, by *Client) {
+	if c.op == op {
+		return
+	}
+	c.op = op
+	byName := "the server"
+	if by != nil {
+		byName = by.name
+	}
+	p := map[string]any{"target": c.name}
+	if by != nil {
+		p["by"] = by.name
+	}
+	if op {
+		s.logLocked("Op", "Made operator by "+byName, c)
+		s.noticeLocked(protocol.ReplyMsg, "opgive", c.name+" made operator by "+byName, p)
+		// A new operator gets the operator-only lists.
+		s.sendPartialToLocked(c, "auth", s.authListLocked())
+		s.sendPartialToLocked(c, "banlist", s.banListLocked())
+		s.sendPartialToLocked(c, "invitelist", s.inviteListLocked())
+	} else {
+		s.logLocked("Deop", "Operator status removed by "+byName, c)
+		s.noticeLocked(protocol.ReplyMsg, "optake", c.name+" is no longer an operator", p)
+	}
+}
+
+func (s *Session) sendPartialToLocked(c *Client, key string, v any) {
+	s.sendLocked(c, jsonFrame(protocol.SessionConf{Type: protocol.ReplySessionConf, Config: map[string]any{key: v}}))
+}
+
+// checkPassword compares a password with a bcrypt hash.
+func checkPassword(hash []byte, pw string) bool {
+	return len(hash) > 0 && bcrypt.CompareHashAndPassword(hash, []byte(pw)) == nil
+}
+
+// hashPassword hashes a session password or opword ("" → nil).
+func hashPassword(pw string) []byte {
+	if pw == "" {
+		return nil
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcryptCost)
+	if err != nil {
+		return nil
+	}
+	return h
+}
+
+// bcryptCost is low on purpose: session passwords are short-lived and
+// joins must stay cheap; the hash only keeps them out of memory dumps.
+const bcryptCost = bcrypt.MinCost
