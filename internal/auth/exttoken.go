@@ -12,6 +12,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Ext-auth tokens (server.md §5). Wire form, dot-separated:
@@ -47,6 +48,9 @@ const (
 	// TokenNotRequested: a token arrived on a connection that was never sent
 	// a nonce.
 	TokenNotRequested
+	// TokenExpired: ExtAuthPolicy.MaxAge is set and the token's iat is
+	// missing or out of range.
+	TokenExpired
 )
 
 // TokenError reports why an ext-auth token was rejected.
@@ -139,6 +143,8 @@ type TokenPayload struct {
 	UID json.RawMessage
 	// Group is the raw "group" member (nil if absent).
 	Group json.RawMessage
+	// IAT is the raw "iat" member (issued-at), nil if absent.
+	IAT json.RawMessage
 	// HasFlags is true if "flags" was present; FlagsIsArray if it was an
 	// array (anything else invalidates the token).
 	HasFlags, FlagsIsArray bool
@@ -154,7 +160,7 @@ func (t *Token) DecodePayload() (*TokenPayload, error) {
 	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
 		return nil, &TokenError{Kind: TokenBadPayload, Reason: "payload is not a JSON object"}
 	}
-	p := &TokenPayload{UID: obj["uid"], Group: obj["group"]}
+	p := &TokenPayload{UID: obj["uid"], Group: obj["group"], IAT: obj["iat"]}
 	_ = json.Unmarshal(obj["username"], &p.Username) // non-string: empty, rejected below
 	_ = json.Unmarshal(obj["nonce"], &p.Nonce)
 	if f, ok := obj["flags"]; ok {
@@ -201,6 +207,32 @@ func (p *TokenPayload) Validate(group string, nonce uint64) error {
 		if json.Unmarshal(g, &s) != nil || s != group {
 			return &TokenError{Kind: TokenBadPayload, Reason: "group mismatch"}
 		}
+	}
+	return nil
+}
+
+// IssuedAt returns the "iat" member as a time (seconds since the epoch, or
+// milliseconds when larger than 1e11).
+func (p *TokenPayload) IssuedAt() (time.Time, bool) {
+	var f float64
+	if len(p.IAT) == 0 || json.Unmarshal(p.IAT, &f) != nil || math.IsNaN(f) || f <= 0 || f > 1e15 {
+		return time.Time{}, false
+	}
+	if f > 1e11 {
+		return time.UnixMilli(int64(f)), true
+	}
+	return time.Unix(int64(f), 0), true
+}
+
+// CheckAge rejects a token without iat, issued more than maxAge before
+// now, or more than maxAge after now.
+func (p *TokenPayload) CheckAge(now time.Time, maxAge time.Duration) error {
+	iat, ok := p.IssuedAt()
+	if !ok {
+		return &TokenError{Kind: TokenExpired, Reason: "missing issued-at time"}
+	}
+	if d := now.Sub(iat); d > maxAge || d < -maxAge {
+		return &TokenError{Kind: TokenExpired, Reason: "token expired or from the future"}
 	}
 	return nil
 }
@@ -281,6 +313,13 @@ type ExtAuthPolicy struct {
 	Allow FlagAllow
 	// Avatars is extAuthAvatars: use the token's avatar.
 	Avatars bool
+	// MaxAge, when > 0, rejects tokens whose "iat" (issued-at; seconds, or
+	// milliseconds if larger than 1e11, as some ext-auth servers send) is
+	// missing, older than MaxAge or more than MaxAge in the future (clock
+	// skew). Zero disables the check, as upstream, which never looks at
+	// iat. Now is the clock for it (default time.Now).
+	MaxAge time.Duration
+	Now    func() time.Time
 }
 
 // ExtAuthIdentity is the result of a verified ext-auth token.
@@ -335,6 +374,15 @@ func VerifyExtAuthToken(token string, nonce uint64, policy ExtAuthPolicy) (*ExtA
 	}
 	if err := p.Validate(policy.Group, nonce); err != nil {
 		return nil, err
+	}
+	if policy.MaxAge > 0 {
+		now := time.Now
+		if policy.Now != nil {
+			now = policy.Now
+		}
+		if err := p.CheckAge(now(), policy.MaxAge); err != nil {
+			return nil, err
+		}
 	}
 	id := &ExtAuthIdentity{
 		Username: p.Username,

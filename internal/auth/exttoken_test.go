@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The token and key from drawpile's own test (src/libshared/tests/
@@ -98,6 +99,10 @@ func TestVerifyExtAuthToken(t *testing.T) {
 	}
 	policy := ExtAuthPolicy{Key: key.b64, AuthHost: "auth.example", Allow: FlagAllow{Mod: true, Host: true}, Avatars: true}
 	avatar := []byte("\x89PNG fake image")
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	aged := policy
+	aged.MaxAge = 5 * time.Minute
+	aged.Now = func() time.Time { return now }
 
 	tests := []struct {
 		name     string
@@ -172,6 +177,12 @@ func TestVerifyExtAuthToken(t *testing.T) {
 		{name: "v1 with four parts", token: "1.a.b.c", nonce: nonce, wantKind: TokenMalformed},
 		{name: "version 3", token: "3.a.b", nonce: nonce, wantKind: TokenMalformed},
 		{name: "short signature", token: "1.eyJ9.AAAA", nonce: nonce, wantKind: TokenMalformed},
+		{name: "expired", token: sign(t, key, with("iat", now.Add(-10*time.Minute).Unix()), nil), nonce: nonce, wantKind: TokenExpired, policy: &aged},
+		{name: "fresh", token: sign(t, key, with("iat", now.Add(-time.Minute).Unix()), nil), nonce: nonce, policy: &aged},
+		{name: "fresh millis", token: sign(t, key, with("iat", now.Add(-time.Minute).UnixMilli()), nil), nonce: nonce, policy: &aged},
+		{name: "future", token: sign(t, key, with("iat", now.Add(time.Hour).Unix()), nil), nonce: nonce, wantKind: TokenExpired, policy: &aged},
+		{name: "no iat with max age", token: sign(t, key, base(), nil), nonce: nonce, wantKind: TokenExpired, policy: &aged},
+		{name: "old iat ignored without max age", token: sign(t, key, with("iat", 1), nil), nonce: nonce},
 		{name: "bad key", token: sign(t, key, base(), nil), nonce: nonce, wantKind: TokenBadKey,
 			policy: &ExtAuthPolicy{Key: "AAAA"}},
 	}

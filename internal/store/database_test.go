@@ -147,6 +147,13 @@ func TestDatabaseFixture(t *testing.T) {
 		if err := s.db.db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 			t.Errorf("journal_mode = %q, %v", mode, err)
 		}
+		var sync, fk int
+		if err := s.db.db.QueryRow("PRAGMA synchronous").Scan(&sync); err != nil || sync != 1 {
+			t.Errorf("synchronous = %d, %v", sync, err)
+		}
+		if err := s.db.db.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 0 {
+			t.Errorf("foreign_keys = %d, %v", fk, err)
+		}
 	})
 
 	t.Run("settings", func(t *testing.T) {
@@ -258,8 +265,11 @@ func TestDatabaseFixture(t *testing.T) {
 		if err := s.SetSetting("announceWhitelist", "true"); err != nil {
 			t.Fatal(err)
 		}
-		if !s.AllowedAnnouncementURL("https://pub.drawpile.net/listing/") || s.AllowedAnnouncementURL("https://evil.example/?https://pub.drawpile.net/x") == false && false {
+		if !s.AllowedAnnouncementURL("https://pub.drawpile.net/listing/") {
 			t.Error("regex whitelist did not match")
+		}
+		if s.AllowedAnnouncementURL("https://evil.example/?https://pub.drawpile.net/x") {
+			t.Error("anchored regex matched elsewhere in the URL")
 		}
 		if s.AllowedAnnouncementURL("https://evil.example/") {
 			t.Error("non-whitelisted URL allowed")
@@ -361,7 +371,7 @@ func TestDatabaseFixture(t *testing.T) {
 func TestDatabaseExternalChange(t *testing.T) {
 	t.Parallel()
 	path := makeFixtureDB(t, true)
-	s, _ := openFixture(t, path)
+	s, clk := openFixture(t, path)
 	if s.Settings().ServerTitle != "Fixture server" {
 		t.Fatal("fixture")
 	}
@@ -377,6 +387,10 @@ func TestDatabaseExternalChange(t *testing.T) {
 	if _, err := other.Exec("insert into ipbans values ('10.9.9.9', 0, '2099-01-01 00:00:00', '', '')"); err != nil {
 		t.Fatal(err)
 	}
+	if got := s.Settings().ServerTitle; got != "Fixture server" {
+		t.Errorf("title = %q: rechecked before the interval", got)
+	}
+	clk.advance(time.Second)
 	if got := s.Settings().ServerTitle; got != "Edited elsewhere" {
 		t.Errorf("title = %q: external commit not seen", got)
 	}
@@ -389,7 +403,7 @@ func TestDatabaseAdmin(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "new.db")
 	clk := newClock(fixtureNow)
-	s, err := Open(context.Background(), Options{Database: path, Logger: testLogger(t), Now: clk.now})
+	s, err := Open(context.Background(), Options{Database: path, Logger: testLogger(t), Now: clk.now, HashPassword: cheapHash})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +426,7 @@ func TestDatabaseAdmin(t *testing.T) {
 	}
 	var stored []byte
 	_ = s.db.db.QueryRow("select password from users where rowid = ?", acct.ID).Scan(&stored)
-	if !strings.HasPrefix(string(stored), "sodium;$argon2id$v=19$m=65536,t=2,p=1$") {
+	if !strings.HasPrefix(string(stored), "sodium;$argon2id$v=19$") {
 		t.Errorf("stored hash %q is not libsodium argon2id", stored)
 	}
 	if r := s.Account("newmod", "s3cret"); r.Status != AccountOK || !r.Flags.Has(auth.FlagMod) {
@@ -497,6 +511,27 @@ func TestDatabaseAdmin(t *testing.T) {
 	}
 }
 
+func TestDefaultAccountHash(t *testing.T) {
+	t.Parallel()
+	s, err := Open(context.Background(), Options{Database: filepath.Join(t.TempDir(), "h.db"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	acct, err := s.AddAccount("u", "pw", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored []byte
+	if err := s.db.db.QueryRow("select password from users where rowid = ?", acct.ID).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	// New hashes are what drawpile-srv with libsodium writes.
+	if !strings.HasPrefix(string(stored), "sodium;$argon2id$v=19$m=65536,t=2,p=1$") {
+		t.Errorf("stored hash %q is not libsodium interactive argon2id", stored)
+	}
+}
+
 func TestUnsupportedWithoutDatabase(t *testing.T) {
 	t.Parallel()
 	s, err := Open(context.Background(), Options{Logger: testLogger(t)})
@@ -555,6 +590,7 @@ func TestDatabaseLockedByAnotherProcess(t *testing.T) {
 			if !errors.Is(err, ErrLocked) {
 				t.Fatalf("err = %v, want ErrLocked", err)
 			}
+			t.Logf("locked database error: %v", err)
 			var de *DatabaseError
 			if !errors.As(err, &de) || de.Path != path || !strings.Contains(err.Error(), path) {
 				t.Errorf("error does not name the file: %v", err)

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"drawbridge/internal/auth"
 )
 
 // testLogger logs through the test's output.
@@ -57,4 +59,9 @@ func (c *clock) advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// cheapHash is an argon2id hasher with tiny parameters for fast tests.
+func cheapHash(pw string) (string, error) {
+	return auth.HashPasswordArgon2(pw, auth.Argon2Params{Time: 1, Memory: 64, Threads: 1, SaltLen: 16, KeyLen: 32})
 }

@@ -16,33 +16,33 @@ import (
 type Type int
 
 const (
-	// String: the raw value.
-	String Type = iota
-	// Time: `^\d+(\.\d+)?\s*[dhms]?$`, case-insensitive; no unit means
+	// TypeString: the raw value.
+	TypeString Type = iota
+	// TypeTime: `^\d+(\.\d+)?\s*[dhms]?$`, case-insensitive; no unit means
 	// seconds, d=86400, h=3600, m=60; computed in 32-bit float and truncated
 	// to whole seconds.
-	Time
-	// Size: `^\d+(\.\d+)?\s*(gb|mb|kb|b)?$`, case-insensitive, binary
+	TypeTime
+	// TypeSize: `^\d+(\.\d+)?\s*(gb|mb|kb|b)?$`, case-insensitive, binary
 	// multiples (1 kb = 1024); computed in 32-bit float, truncated to bytes.
-	Size
-	// Int: a decimal 32-bit integer (surrounding spaces and a sign allowed).
-	Int
-	// Bool: true iff the value is "true" or "1", case-insensitive;
+	TypeSize
+	// TypeInt: a decimal 32-bit integer (surrounding spaces and a sign allowed).
+	TypeInt
+	// TypeBool: true iff the value is "true" or "1", case-insensitive;
 	// anything else is false (and any value is accepted on write).
-	Bool
+	TypeBool
 )
 
 func (t Type) String() string {
 	switch t {
-	case String:
+	case TypeString:
 		return "STRING"
-	case Time:
+	case TypeTime:
 		return "TIME"
-	case Size:
+	case TypeSize:
 		return "SIZE"
-	case Int:
+	case TypeInt:
 		return "INT"
-	case Bool:
+	case TypeBool:
 		return "BOOL"
 	}
 	return "Type(" + strconv.Itoa(int(t)) + ")"
@@ -84,61 +84,61 @@ type Key struct {
 // The runtime settings of drawpile-srv (src/libserver/serverconfig.h), by
 // index. Names are case-sensitive.
 var (
-	KeyClientTimeout               = Key{0, "clientTimeout", Time, "60", APIAlways}
-	KeySessionSizeLimit            = Key{1, "sessionSizeLimit", Size, "99mb", APIAlways}
-	KeySessionCountLimit           = Key{2, "sessionCountLimit", Int, "25", APIAlways}
-	KeyPersistence                 = Key{3, "persistence", Bool, "false", APIAlways}
-	KeyAllowGuestHosts             = Key{4, "allowGuestHosts", Bool, "true", APIAlways}
-	KeyIdleTimeLimit               = Key{5, "idleTimeLimit", Time, "0", APIAlways}
-	KeyServerTitle                 = Key{6, "serverTitle", String, "", APIAlways}
-	KeyWelcomeMessage              = Key{7, "welcomeMessage", String, "", APIAlways}
-	KeyAnnounceWhitelist           = Key{8, "announceWhitelist", Bool, "false", APINever}
-	KeyAllowGuests                 = Key{10, "allowGuests", Bool, "true", APIAlways}
-	KeyArchive                     = Key{11, "archive", Bool, "false", APIAlways}
-	KeyExtAuth                     = Key{12, "extauth", Bool, "false", APIIfExtAuth}
-	KeyExtAuthKey                  = Key{13, "extauthkey", String, "", APIAlways}
-	KeyExtAuthGroup                = Key{14, "extauthgroup", String, "", APIAlways}
-	KeyExtAuthFallback             = Key{15, "extauthfallback", Bool, "true", APIAlways}
-	KeyExtAuthMod                  = Key{16, "extauthmod", Bool, "true", APIAlways}
-	KeyExtAuthHost                 = Key{17, "extauthhost", Bool, "true", APIAlways}
-	KeyAbuseReport                 = Key{18, "abusereport", Bool, "false", APIIfReportURL}
-	KeyReportToken                 = Key{19, "reporttoken", String, "", APIAlways}
-	KeyLogPurgeDays                = Key{20, "logpurgedays", Int, "0", APIAlways}
-	KeyAutoResetThreshold          = Key{21, "autoResetThreshold", Size, "15mb", APIAlways}
-	KeyCustomAvatars               = Key{22, "customAvatars", Bool, "true", APIAlways}
-	KeyExtAuthAvatars              = Key{23, "extAuthAvatars", Bool, "true", APIAlways}
-	KeyForceNsfm                   = Key{24, "forceNsfm", Bool, "false", APIAlways}
-	KeyExtBansURL                  = Key{25, "extBansUrl", String, "", APIAlways}
-	KeyExtBansCheckInterval        = Key{26, "extBansCheckInterval", Time, "900", APIAlways}
-	KeyExtBansCacheURL             = Key{27, "extBansCacheUrl", String, "", APINever}
-	KeyExtBansCacheKey             = Key{28, "extBansCacheKey", String, "", APINever}
-	KeyExtBansCacheResponse        = Key{29, "extBansCacheResponse", String, "", APINever}
-	KeyExtAuthBanExempt            = Key{30, "extauthbanexempt", Bool, "false", APIAlways}
-	KeyAllowIdleOverride           = Key{31, "allowIdleOverride", Bool, "true", APIAlways}
-	KeyLoginInfoURL                = Key{32, "loginInfoUrl", String, "", APIAlways}
-	KeyEnableGhosts                = Key{33, "enableGhosts", Bool, "false", APIAlways}
-	KeyExtAuthGhosts               = Key{34, "extauthghosts", Bool, "false", APIAlways}
-	KeyRuleText                    = Key{35, "ruleText", String, "", APIAlways}
-	KeyMinimumProtocolVersion      = Key{36, "minimumProtocolVersion", String, "", APIAlways}
-	KeyMandatoryLookup             = Key{37, "mandatoryLookup", Bool, "false", APIAlways}
-	KeyAllowGuestWeb               = Key{38, "allowGuestWeb", Bool, "true", APIIfWebSocket}
-	KeyExtAuthWeb                  = Key{39, "extauthweb", Bool, "false", APIIfWebSocket}
-	KeyAllowGuestWebSession        = Key{40, "allowGuestWebSession", Bool, "true", APIIfWebSocket}
-	KeyExtAuthWebSession           = Key{41, "extauthwebsession", Bool, "false", APIIfWebSocket}
-	KeySessionUserLimit            = Key{42, "sessionUserLimit", Int, "254", APIAlways}
-	KeyPasswordDependentWebSession = Key{43, "passwordDependentWebSession", Bool, "false", APIIfWebSocket}
-	KeyExtAuthPersist              = Key{44, "extauthpersist", Bool, "false", APIAlways}
-	KeyEmptySessionLingerTime      = Key{45, "emptySessionLingerTime", Time, "0", APIAlways}
-	KeyRequireMatchingHost         = Key{46, "requireMatchingHost", Bool, "false", APIIfLocalHost}
-	KeyAllowGuestWebHosts          = Key{47, "allowGuestWebHosts", Bool, "true", APIAlways}
-	KeyExtAuthWebHost              = Key{48, "extauthwebhost", Bool, "false", APIAlways}
-	KeyInvites                     = Key{49, "invites", Bool, "true", APIAlways}
-	KeyPreferWebSockets            = Key{50, "preferWebSockets", Bool, "false", APIIfWebSocket}
-	KeyForbiddenNameRegex          = Key{51, "forbiddenNameRegex", String, "", APIAlways}
-	KeyFilterNameRegex             = Key{52, "filterNameRegex", String, "", APIAlways}
-	KeyUnlistedHostPolicy          = Key{53, "unlistedHostPolicy", String, "", APIAlways}
-	KeyMinimumAutoResetThreshold   = Key{54, "minimumAutoResetThreshold", Size, "0", APIAlways}
-	KeySessionLessClientLingerTime = Key{55, "sessionLessClientLingerTime", Time, "0", APIAlways}
+	KeyClientTimeout               = Key{0, "clientTimeout", TypeTime, "60", APIAlways}
+	KeySessionSizeLimit            = Key{1, "sessionSizeLimit", TypeSize, "99mb", APIAlways}
+	KeySessionCountLimit           = Key{2, "sessionCountLimit", TypeInt, "25", APIAlways}
+	KeyPersistence                 = Key{3, "persistence", TypeBool, "false", APIAlways}
+	KeyAllowGuestHosts             = Key{4, "allowGuestHosts", TypeBool, "true", APIAlways}
+	KeyIdleTimeLimit               = Key{5, "idleTimeLimit", TypeTime, "0", APIAlways}
+	KeyServerTitle                 = Key{6, "serverTitle", TypeString, "", APIAlways}
+	KeyWelcomeMessage              = Key{7, "welcomeMessage", TypeString, "", APIAlways}
+	KeyAnnounceWhitelist           = Key{8, "announceWhitelist", TypeBool, "false", APINever}
+	KeyAllowGuests                 = Key{10, "allowGuests", TypeBool, "true", APIAlways}
+	KeyArchive                     = Key{11, "archive", TypeBool, "false", APIAlways}
+	KeyExtAuth                     = Key{12, "extauth", TypeBool, "false", APIIfExtAuth}
+	KeyExtAuthKey                  = Key{13, "extauthkey", TypeString, "", APIAlways}
+	KeyExtAuthGroup                = Key{14, "extauthgroup", TypeString, "", APIAlways}
+	KeyExtAuthFallback             = Key{15, "extauthfallback", TypeBool, "true", APIAlways}
+	KeyExtAuthMod                  = Key{16, "extauthmod", TypeBool, "true", APIAlways}
+	KeyExtAuthHost                 = Key{17, "extauthhost", TypeBool, "true", APIAlways}
+	KeyAbuseReport                 = Key{18, "abusereport", TypeBool, "false", APIIfReportURL}
+	KeyReportToken                 = Key{19, "reporttoken", TypeString, "", APIAlways}
+	KeyLogPurgeDays                = Key{20, "logpurgedays", TypeInt, "0", APIAlways}
+	KeyAutoResetThreshold          = Key{21, "autoResetThreshold", TypeSize, "15mb", APIAlways}
+	KeyCustomAvatars               = Key{22, "customAvatars", TypeBool, "true", APIAlways}
+	KeyExtAuthAvatars              = Key{23, "extAuthAvatars", TypeBool, "true", APIAlways}
+	KeyForceNsfm                   = Key{24, "forceNsfm", TypeBool, "false", APIAlways}
+	KeyExtBansURL                  = Key{25, "extBansUrl", TypeString, "", APIAlways}
+	KeyExtBansCheckInterval        = Key{26, "extBansCheckInterval", TypeTime, "900", APIAlways}
+	KeyExtBansCacheURL             = Key{27, "extBansCacheUrl", TypeString, "", APINever}
+	KeyExtBansCacheKey             = Key{28, "extBansCacheKey", TypeString, "", APINever}
+	KeyExtBansCacheResponse        = Key{29, "extBansCacheResponse", TypeString, "", APINever}
+	KeyExtAuthBanExempt            = Key{30, "extauthbanexempt", TypeBool, "false", APIAlways}
+	KeyAllowIdleOverride           = Key{31, "allowIdleOverride", TypeBool, "true", APIAlways}
+	KeyLoginInfoURL                = Key{32, "loginInfoUrl", TypeString, "", APIAlways}
+	KeyEnableGhosts                = Key{33, "enableGhosts", TypeBool, "false", APIAlways}
+	KeyExtAuthGhosts               = Key{34, "extauthghosts", TypeBool, "false", APIAlways}
+	KeyRuleText                    = Key{35, "ruleText", TypeString, "", APIAlways}
+	KeyMinimumProtocolVersion      = Key{36, "minimumProtocolVersion", TypeString, "", APIAlways}
+	KeyMandatoryLookup             = Key{37, "mandatoryLookup", TypeBool, "false", APIAlways}
+	KeyAllowGuestWeb               = Key{38, "allowGuestWeb", TypeBool, "true", APIIfWebSocket}
+	KeyExtAuthWeb                  = Key{39, "extauthweb", TypeBool, "false", APIIfWebSocket}
+	KeyAllowGuestWebSession        = Key{40, "allowGuestWebSession", TypeBool, "true", APIIfWebSocket}
+	KeyExtAuthWebSession           = Key{41, "extauthwebsession", TypeBool, "false", APIIfWebSocket}
+	KeySessionUserLimit            = Key{42, "sessionUserLimit", TypeInt, "254", APIAlways}
+	KeyPasswordDependentWebSession = Key{43, "passwordDependentWebSession", TypeBool, "false", APIIfWebSocket}
+	KeyExtAuthPersist              = Key{44, "extauthpersist", TypeBool, "false", APIAlways}
+	KeyEmptySessionLingerTime      = Key{45, "emptySessionLingerTime", TypeTime, "0", APIAlways}
+	KeyRequireMatchingHost         = Key{46, "requireMatchingHost", TypeBool, "false", APIIfLocalHost}
+	KeyAllowGuestWebHosts          = Key{47, "allowGuestWebHosts", TypeBool, "true", APIAlways}
+	KeyExtAuthWebHost              = Key{48, "extauthwebhost", TypeBool, "false", APIAlways}
+	KeyInvites                     = Key{49, "invites", TypeBool, "true", APIAlways}
+	KeyPreferWebSockets            = Key{50, "preferWebSockets", TypeBool, "false", APIIfWebSocket}
+	KeyForbiddenNameRegex          = Key{51, "forbiddenNameRegex", TypeString, "", APIAlways}
+	KeyFilterNameRegex             = Key{52, "filterNameRegex", TypeString, "", APIAlways}
+	KeyUnlistedHostPolicy          = Key{53, "unlistedHostPolicy", TypeString, "", APIAlways}
+	KeyMinimumAutoResetThreshold   = Key{54, "minimumAutoResetThreshold", TypeSize, "0", APIAlways}
+	KeySessionLessClientLingerTime = Key{55, "sessionLessClientLingerTime", TypeTime, "0", APIAlways}
 )
 
 // Keys lists every runtime setting in index order.
@@ -268,11 +268,11 @@ func ParseBool(s string) bool {
 func (k Key) Validate(value string) error {
 	var err error
 	switch k.Type {
-	case Time:
+	case TypeTime:
 		_, err = ParseTime(value)
-	case Size:
+	case TypeSize:
 		_, err = ParseSize(value)
-	case Int:
+	case TypeInt:
 		_, err = ParseInt(value)
 	}
 	if err != nil {
@@ -486,16 +486,16 @@ func apiValue(k Key, raw string) any {
 		raw = k.Default
 	}
 	switch k.Type {
-	case Time:
+	case TypeTime:
 		v, _ := ParseTime(raw)
 		return v
-	case Size:
+	case TypeSize:
 		v, _ := ParseSize(raw)
 		return v
-	case Int:
+	case TypeInt:
 		v, _ := ParseInt(raw)
 		return v
-	case Bool:
+	case TypeBool:
 		return ParseBool(raw)
 	}
 	return raw

@@ -92,8 +92,14 @@ type Options struct {
 	// BusyTimeout is how long a database operation waits for a lock held
 	// by another process before failing (default 5 s).
 	BusyTimeout time.Duration
+	// HashPassword hashes new account and admin-lock passwords. Default
+	// auth.HashPassword (argon2id, libsodium interactive limits); tests may
+	// inject cheaper parameters.
+	HashPassword func(string) (string, error)
 	// ConfigRecheck is the minimum interval between lazy modification-time
-	// checks of the config file on lookups (default 1 s; Watch polls too).
+	// checks of the config file on lookups (default 1 s; Watch polls too),
+	// and in database mode between checks for settings committed by
+	// another process (our own writes are visible at once).
 	ConfigRecheck time.Duration
 }
 
@@ -107,17 +113,20 @@ type Options struct {
 // ends.
 type Store struct {
 	// immutable after Open
-	mode Mode
-	path string
-	log  *slog.Logger
-	now  func() time.Time
-	be   backend
-	db   *dbBackend   // non-nil in ModeDatabase
-	file *fileBackend // non-nil in ModeConfigFile
+	mode    Mode
+	path    string
+	log     *slog.Logger
+	now     func() time.Time
+	hash    func(string) (string, error)
+	recheck time.Duration
+	be      backend
+	db      *dbBackend   // non-nil in ModeDatabase
+	file    *fileBackend // non-nil in ModeConfigFile
 
 	mu          sync.Mutex
 	cacheVer    uint64         // guarded by mu: backend version of cached
 	haveCache   bool           // guarded by mu
+	checkedAt   time.Time      // guarded by mu: last database version check
 	cached      Settings       // guarded by mu
 	extBans     []ExtBan       // guarded by mu
 	disabledExt map[int64]bool // guarded by mu; replaced, never mutated
@@ -140,7 +149,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.ConfigFile != "" && opts.Database != "" {
 		return nil, errors.New("store: --config and --database are mutually exclusive")
 	}
-	s := &Store{log: opts.Logger, now: opts.Now}
+	s := &Store{log: opts.Logger, now: opts.Now, hash: opts.HashPassword}
+	if s.hash == nil {
+		s.hash = auth.HashPassword
+	}
+	s.recheck = opts.ConfigRecheck
+	if s.recheck <= 0 {
+		s.recheck = time.Second
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -159,11 +175,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		}
 		s.mode, s.path, s.be, s.db = ModeDatabase, opts.Database, db, db
 	case opts.ConfigFile != "":
-		rc := opts.ConfigRecheck
-		if rc <= 0 {
-			rc = time.Second
-		}
-		f, err := openConfigFile(opts.ConfigFile, s.log, s.now, rc)
+		f, err := openConfigFile(opts.ConfigFile, s.log, s.now, s.recheck)
 		if err != nil {
 			return nil, err
 		}
@@ -192,6 +204,19 @@ func (s *Store) Path() string { return s.path }
 // a commit to the database by another process) and always current, so
 // callers that apply settings live should call it where they need a value.
 func (s *Store) Settings() Settings {
+	if s.db != nil {
+		// Checking for commits by other processes costs a query; do it at
+		// most every recheck interval.
+		now := s.now()
+		s.mu.Lock()
+		if s.haveCache && now.Sub(s.checkedAt) < s.recheck && !now.Before(s.checkedAt) {
+			st := s.cached
+			s.mu.Unlock()
+			return st
+		}
+		s.checkedAt = now
+		s.mu.Unlock()
+	}
 	ver, err := s.be.version()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -314,7 +339,17 @@ const (
 )
 
 func (a AccountStatus) String() string {
-	return [...]string{"not found", "bad password", "banned", "ok"}[a]
+	switch a {
+	case AccountNotFound:
+		return "not found"
+	case AccountBadPassword:
+		return "bad password"
+	case AccountBanned:
+		return "banned"
+	case AccountOK:
+		return "ok"
+	}
+	return "AccountStatus(" + strconv.Itoa(int(a)) + ")"
 }
 
 // AccountResult is the outcome of Store.Account.
@@ -498,6 +533,26 @@ func (s *Store) PurgeLog() (int, error) {
 	return s.be.purgeLog(midnight.AddDate(0, 0, -days))
 }
 
+// RunLogPurge calls PurgeLog now and then every 24 hours until ctx ends,
+// as drawpile-srv does at start and daily. It runs on the caller's
+// goroutine (`go st.RunLogPurge(ctx)`) and returns nil when ctx is done.
+func (s *Store) RunLogPurge(ctx context.Context) error {
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.PurgeLog(); err != nil {
+			s.log.Error("store: purge server log", "path", s.path, "err", err)
+		} else if n > 0 {
+			s.log.Info("store: purged old log entries", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
 // IsNameBanned reports whether a username or session title is forbidden by
 // forbiddenNameRegex (case-insensitive, dot matches newline) after removing
 // the parts matched by filterNameRegex. An invalid regex is logged once
@@ -561,4 +616,44 @@ type accountRow struct {
 	hash   string
 	locked bool
 	flags  string
+}
+
+// ClientCheck is what CheckClient matches against.
+type ClientCheck struct {
+	Addr netip.Addr
+	// SIDs are the client's system ids (both halves of cinfo's "s").
+	SIDs []string
+	// UserID is the ext-auth numeric uid (HasUserID false for guests and
+	// internal accounts).
+	UserID    int64
+	HasUserID bool
+	// BanExempt: MOD or BANEXEMPT honoured for this identity; waives
+	// IP-derived (Exemptable) bans only.
+	BanExempt bool
+}
+
+// CheckClient runs every server-wide ban check for one client: IP (unless
+// exempt), then each SID, then the user id; the first match wins. An
+// IP ban waived by an exemption is logged (topic Ban) and skipped.
+func (s *Store) CheckClient(c ClientCheck) BanResult {
+	if c.Addr.IsValid() {
+		if r := s.CheckIP(c.Addr); r.Banned() {
+			if !(c.BanExempt && r.Exemptable) {
+				return r
+			}
+			s.Log(LogEntry{Level: LevelInfo, Topic: TopicBan,
+				Message: fmt.Sprintf("Ban exemption applied to %s (%s ban #%d)", r.Cause, r.Source, r.SourceID)})
+		}
+	}
+	for _, sid := range c.SIDs {
+		if r := s.CheckSystemID(sid); r.Banned() {
+			return r
+		}
+	}
+	if c.HasUserID {
+		if r := s.CheckUserID(c.UserID); r.Banned() {
+			return r
+		}
+	}
+	return BanResult{}
 }

@@ -23,6 +23,14 @@
 // drops); compaction and thumbnails are written atomically (temporary file,
 // fsync, rename).
 //
+// Use: Create starts a new session's files, Open (or LoadDir at startup)
+// loads existing ones; AppendHistory before a message is sent to anyone;
+// the Set*/Add*/Remove* methods or SetJournal (a whole State at once) for
+// journal records; Reset for a classic reset, BeginStreamReset/Resolve for
+// a streamed one; History/ReadBlock/Blocks to read history on demand;
+// Close at shutdown (files kept), Terminate when the session ends (files
+// deleted or archived).
+//
 // Goroutines: a File in FsyncBatch mode owns one background goroutine that
 // fsyncs dirty files, started by Create/Open and stopped by Close or
 // Terminate. Every File method is safe for concurrent use (one mutex,
@@ -162,14 +170,15 @@ type File struct {
 	mu        sync.Mutex // guards everything below
 	closed    bool
 	state     State
-	journal   *os.File // O_WRONLY|O_APPEND
-	rec       *os.File // current recording, written with WriteAt at end
-	version   string   // recording header version
-	headerEnd int64    // offset of the first message
-	end       int64    // offset after the last message
-	blocks    []Block  // never empty while open
-	scratch   []byte   // reused write buffer
-	dirty     bool     // appended since the last sync (FsyncBatch)
+	journal   *os.File     // O_WRONLY|O_APPEND
+	rec       *os.File     // current recording, written with WriteAt at end
+	version   string       // recording header version
+	headerEnd int64        // offset of the first message
+	end       int64        // offset after the last message
+	blocks    []Block      // never empty while open
+	scratch   []byte       // reused write buffer
+	dirty     bool         // appended since the last sync (FsyncBatch)
+	stream    *StreamReset // streamed reset in progress, or nil
 
 	kick chan struct{} // FsyncBatch: buffered(1) "something is dirty"
 	done chan struct{} // closed by Close to stop the syncer
@@ -376,7 +385,11 @@ func (f *File) recover() (*Recovery, error) {
 		}
 	}
 	if len(leaves) > 0 {
-		f.log.Info("session recording: appending leave messages for users still joined", "file", path, "users", recov.Leaves)
+		users := make([]int, len(recov.Leaves))
+		for i, u := range recov.Leaves {
+			users[i] = int(u)
+		}
+		f.log.Info("session recording: appending leave messages for users still joined", "file", path, "users", users)
 		if _, err := rf.WriteAt(leaves, f.end); err != nil {
 			return nil, fmt.Errorf("append leaves to %s: %w", path, err)
 		}
@@ -681,6 +694,9 @@ func (f *File) Reset(newHistory ...protocol.Frame) error {
 	if f.closed {
 		return ErrClosed
 	}
+	if f.stream != nil {
+		f.stream.discard()
+	}
 	old, oldPath := f.rec, f.recPath()
 	oldState := f.state
 	if err := f.startRecording(newHistory); err != nil {
@@ -696,7 +712,7 @@ func (f *File) Reset(newHistory ...protocol.Frame) error {
 		f.rec = old
 		newRec.Close()
 		os.Remove(filepath.Join(f.dir, newName))
-		f.rescanOld()
+		f.rescan()
 		return fmt.Errorf("reset history: %w", err)
 	} else if err != nil {
 		// Written but not synced: the new recording is current either way.
@@ -710,13 +726,13 @@ func (f *File) Reset(newHistory ...protocol.Frame) error {
 	return nil
 }
 
-// rescanOld restores the block index of the old recording after a failed
-// reset. Called with mu held.
-func (f *File) rescanOld() {
+// rescan rebuilds the block index from the current recording (after a
+// failed reset or a streamed reset). Called with mu held.
+func (f *File) rescan() {
 	f.blocks = nil
 	rr, err := protocol.NewRecordingReader(bufio.NewReader(io.NewSectionReader(f.rec, 0, 1<<62)))
 	if err != nil {
-		f.log.Error("session recording: cannot rescan after failed reset", "file", f.recPath(), "err", err)
+		f.log.Error("session recording: cannot index", "file", f.recPath(), "err", err)
 		f.blocks = []Block{{Offset: f.end}}
 		return
 	}
@@ -735,29 +751,9 @@ func (f *File) rescanOld() {
 // startRecording creates the next recording file holding frames and makes
 // it current (f.rec, f.state.File/FileCount, index). Called with mu held.
 func (f *File) startRecording(frames []protocol.Frame) error {
-	n := f.state.FileCount + 1
-	if k := recordingNumber(f.id, f.state.File); k >= n {
-		n = k + 1
-	}
-	base := f.id
-	if n > 1 {
-		base = fmt.Sprintf("%s_r%d", f.id, n)
-	}
-	var name string
-	var rf *os.File
-	for i := 0; ; i++ {
-		name = base + ".dprec"
-		if i > 0 {
-			name = fmt.Sprintf("%s (%d).dprec", base, i)
-		}
-		var err error
-		rf, err = os.OpenFile(filepath.Join(f.dir, name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, os.ErrExist) || i > 1000 {
-			return err
-		}
+	name, rf, err := f.createRecording()
+	if err != nil {
+		return err
 	}
 	hdr := protocol.NewRecordingHeader(protocol.HeaderVersion, f.version)
 	buf, err := protocol.AppendRecordingPrefix(nil, hdr)
@@ -785,7 +781,7 @@ func (f *File) startRecording(frames []protocol.Frame) error {
 	}
 	f.rec = rf
 	f.state.File = name
-	f.state.FileCount = n
+	f.state.FileCount = max(f.state.FileCount+1, recordingNumber(f.id, name))
 	f.headerEnd = headerEnd
 	f.blocks = []Block{{Offset: headerEnd}}
 	for _, fr := range frames {
@@ -793,6 +789,36 @@ func (f *File) startRecording(frames []protocol.Frame) error {
 	}
 	f.end = int64(len(buf))
 	return nil
+}
+
+// createRecording creates the next recording file, named like
+// drawpile-srv's: <id>.dprec for the first, <id>_r<N>.dprec after, with
+// " (k)" added if the name is taken. Called with mu held.
+func (f *File) createRecording() (string, *os.File, error) {
+	n := f.state.FileCount + 1
+	if k := recordingNumber(f.id, f.state.File); k >= n {
+		n = k + 1
+	}
+	if f.stream != nil {
+		n = max(n, recordingNumber(f.id, f.stream.name)+1)
+	}
+	base := f.id
+	if n > 1 {
+		base = fmt.Sprintf("%s_r%d", f.id, n)
+	}
+	for i := 0; ; i++ {
+		name := base + ".dprec"
+		if i > 0 {
+			name = fmt.Sprintf("%s (%d).dprec", base, i)
+		}
+		rf, err := os.OpenFile(filepath.Join(f.dir, name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			return name, rf, nil
+		}
+		if !errors.Is(err, os.ErrExist) || i > 1000 {
+			return "", nil, err
+		}
+	}
 }
 
 // recordingNumber returns N of "<id>_rN.dprec" (or "<id>_rN (k).dprec"),
@@ -879,14 +905,14 @@ func (f *File) SetTitle(title string) error {
 
 // SetPasswordHash records the session password hash ("" = no password).
 func (f *File) SetPasswordHash(hash string) error {
-	hash = token(hash)
+	hash = oneLine(hash)
 	return f.update(func(s *State) bool { return s.Password != hash },
 		func() []byte { return appendRecord(nil, "PASSWORD", hash) })
 }
 
 // SetOpwordHash records the operator password hash ("" = none).
 func (f *File) SetOpwordHash(hash string) error {
-	hash = token(hash)
+	hash = oneLine(hash)
 	return f.update(func(s *State) bool { return s.Opword != hash },
 		func() []byte { return appendRecord(nil, "OPWORD", hash) })
 }
@@ -952,14 +978,14 @@ func (f *File) RemoveBan(id int) error {
 
 // AddAnnouncement records a list-server URL.
 func (f *File) AddAnnouncement(url string) error {
-	url = token(url)
+	url = oneLine(url)
 	return f.update(func(s *State) bool { return !slices.Contains(s.Announce, url) },
 		func() []byte { return appendRecord(nil, "ANNOUNCE", url) })
 }
 
 // RemoveAnnouncement removes a list-server URL.
 func (f *File) RemoveAnnouncement(url string) error {
-	url = token(url)
+	url = oneLine(url)
 	return f.update(func(s *State) bool { return slices.Contains(s.Announce, url) },
 		func() []byte { return appendRecord(nil, "UNANNOUNCE", url) })
 }
@@ -1158,6 +1184,9 @@ func (f *File) Close() error {
 		return nil
 	}
 	f.closed = true
+	if f.stream != nil {
+		f.stream.discard()
+	}
 	f.mu.Unlock()
 	f.stop()
 	var errs []error
@@ -1185,6 +1214,9 @@ func (f *File) Terminate() error {
 		return ErrClosed
 	}
 	f.closed = true
+	if f.stream != nil {
+		f.stream.discard()
+	}
 	f.mu.Unlock()
 	f.stop()
 	f.rec.Close()

@@ -455,12 +455,12 @@ func TestLoadDir(t *testing.T) {
 	out := logs.String()
 	for _, want := range []string{
 		"bbb-badline.session", "line=3", // the corrupt journal line, by file and line
-		"ccc-truncated.dprec",       // the repaired recording
-		"ddd-garbage.dprec",         // skipped: garbage recording
-		"eee-nofile.session",        // skipped: no FILE record
-		"fff-empty",                 // skipped: empty history
-		"ggg-missing.dprec",         // skipped: recording missing
-		"hhh-oldversion.dprec",      // skipped: incompatible version
+		"ccc-truncated.dprec",  // the repaired recording
+		"ddd-garbage.dprec",    // skipped: garbage recording
+		"eee-nofile.session",   // skipped: no FILE record
+		"fff-empty",            // skipped: empty history
+		"ggg-missing.dprec",    // skipped: recording missing
+		"hhh-oldversion.dprec", // skipped: incompatible version
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log does not mention %q:\n%s", want, out)
@@ -557,5 +557,25 @@ func TestBlocksAndConcurrentReads(t *testing.T) {
 	}
 	if n != 40 || f.Len() != 40 {
 		t.Errorf("%d messages in blocks, Len %d", n, f.Len())
+	}
+}
+
+func BenchmarkAppendHistory(b *testing.B) {
+	for _, policy := range []FsyncPolicy{FsyncNever, FsyncBatch, FsyncAlways} {
+		b.Run(policy.String(), func(b *testing.B) {
+			f, err := Create(b.TempDir(), testID, Meta{Founder: "bench"}, Options{Fsync: policy})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			fr := frame(b, 148, 1, strings.Repeat("d", 200)) // a typical dab message
+			b.SetBytes(int64(len(fr)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := f.AppendHistory(fr); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -338,7 +338,7 @@ func (s *State) apply(raw []byte) string {
 			return "unknown flags " + strings.Join(unknown, ",") + " ignored"
 		}
 	case "BAN":
-		args := strings.Split(p, " ")
+		args := fields(p)
 		if len(args) < 5 || len(args) > 6 {
 			return "ban needs 5 or 6 fields"
 		}
@@ -365,7 +365,7 @@ func (s *State) apply(raw []byte) string {
 	case "UNANNOUNCE":
 		s.Announce = slices.DeleteFunc(s.Announce, func(u string) bool { return u == p })
 	case "USER":
-		args := strings.Split(p, " ")
+		args := fields(p)
 		if len(args) != 2 {
 			return "user needs 2 fields"
 		}
@@ -385,7 +385,7 @@ func (s *State) apply(raw []byte) string {
 		}
 		s.Trusted = setMember(s.Trusted, p, string(cmd) == "TRUST")
 	case "AUTHNAME":
-		args := strings.Split(p, " ")
+		args := fields(p)
 		if len(args) != 2 {
 			return "authname needs 2 fields"
 		}
@@ -400,7 +400,7 @@ func (s *State) apply(raw []byte) string {
 		}
 		s.Catchup = min(max(n, MinCatchupKey), MaxCatchupKey)
 	case "INV":
-		args := strings.Split(p, " ")
+		args := fields(p)
 		if len(args) < 3 || len(args) > 4 {
 			return "invite needs 3 or 4 fields"
 		}
@@ -428,7 +428,7 @@ func (s *State) apply(raw []byte) string {
 			return "no matching invite"
 		}
 	case "USV":
-		args := strings.Split(p, " ")
+		args := fields(p)
 		if len(args) != 3 {
 			return "invite use needs 3 fields"
 		}
@@ -567,20 +567,31 @@ func oneLine(s string) string {
 }
 
 // token makes a parameter that must not contain spaces safe (spaces and
-// line breaks become '_'): it is used for fields drawpile-srv writes
-// without encoding (secrets, timestamps, client keys, IP addresses).
+// line breaks become '_', surrounding whitespace is trimmed, as the reader
+// trims every field): it is used for fields drawpile-srv writes without
+// encoding (secrets, timestamps, client keys, IP addresses).
 func token(s string) string {
-	if !strings.ContainsAny(s, " \n\r") {
-		return s
-	}
-	b := []byte(s) // bytewise: invalid UTF-8 passes through unchanged
-	for i, c := range b {
-		switch c {
-		case ' ', '\n', '\r':
-			b[i] = '_'
+	if strings.ContainsAny(s, " \n\r") {
+		b := []byte(s) // bytewise: invalid UTF-8 passes through unchanged
+		for i, c := range b {
+			switch c {
+			case ' ', '\n', '\r':
+				b[i] = '_'
+			}
 		}
+		s = string(b)
 	}
-	return string(b)
+	return string(trimQt([]byte(s)))
+}
+
+// fields splits record parameters on single spaces (empty fields are
+// kept, as drawpile-srv's split does) and trims each field.
+func fields(p string) []string {
+	args := strings.Split(p, " ")
+	for i, a := range args {
+		args[i] = string(trimQt([]byte(a)))
+	}
+	return args
 }
 
 func appendRecord(dst []byte, cmd, param string) []byte {
