@@ -1,0 +1,28 @@
+// Package webui is the browser client's user-interface logic, kept free of
+// syscall/js and Ebitengine so it tests natively and under Node:
+//
+//   - View: the canvas-to-screen transform (pan, zoom, rotation, mirror),
+//     fit-to-screen, zoom and rotate about a point, and two-finger
+//     pinch/rotate gestures;
+//   - Curve: pressure curves (monotone cubic through control points, so a
+//     curve never overshoots [0,1]);
+//   - Brush and Stroker: brush settings and the conversion of pointer
+//     samples into evenly spaced dabs with pressure-mapped size and
+//     opacity, as Drawpile's classic brush does (spacing as a fraction of
+//     the dab diameter, distance carried across segments);
+//   - Color and RecentColors: hex parsing, HSV conversion, the recent-colour
+//     list;
+//   - Controller: routes normalized pointer events (mouse, pen, touch, wheel)
+//     to strokes, panning, zooming, pinching and colour picking, depending on
+//     the tool, the buttons and the number of touches;
+//   - Raster: a small CPU RGBA layer with dirty-rectangle tracking that the
+//     client uses as the local stroke preview until its canvas engine takes
+//     over.
+//
+// Everything here is deterministic and single-goroutine: the client's game
+// loop (cmd/webclient) owns every value and calls it from Update.
+//
+// Coordinates: "screen" means CSS pixels relative to the canvas element's
+// top-left corner; "canvas" means canvas pixels, origin at the canvas's
+// top-left, x right, y down.
+package webui
