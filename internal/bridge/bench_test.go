@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -172,4 +173,72 @@ func benchJoin(b *testing.B, c *benchConn, name string) {
 	kw["s"] = fmt.Sprintf("%032x", len(name)*7919+int(name[len(name)-1]))
 	c.cmd(b, "join", []any{"bench"}, kw)
 	c.waitFor(b, `"type":"caughtup"`)
+}
+
+// BenchmarkIdleConnMemory: memory (heap + stacks, both ends of the
+// loopback connections, in this process) per logged-in idle TCP client.
+func BenchmarkIdleConnMemory(b *testing.B) {
+	const n = 200
+	for range b.N {
+		br, err := Start(context.Background(), Config{TCPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0"},
+			slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		host := benchDial(b, br.TCPAddr())
+		benchHost(b, host)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for i := range n {
+			c := benchDial(b, br.TCPAddr())
+			benchJoin(b, c, fmt.Sprintf("idle%d", i))
+			c.rd = nil // drop the client-side read buffer
+		}
+		time.Sleep(100 * time.Millisecond)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perConn := (int64(after.HeapInuse+after.StackInuse) - int64(before.HeapInuse+before.StackInuse)) / n
+		b.ReportMetric(float64(perConn), "bytes/conn")
+		br.Close()
+	}
+}
+
+// BenchmarkLoopbackCatchUp: a TCP client joins a session whose history
+// holds 15 MB or 99 MB and reads until its caughtup marker; reports MB/s.
+func BenchmarkLoopbackCatchUp(b *testing.B) {
+	for _, mb := range []int{15, 99} {
+		b.Run(fmt.Sprintf("history=%dMB", mb), func(b *testing.B) {
+			st := session.DefaultSettings()
+			st.SessionSizeLimit, st.AutoResetThreshold = 0, 0
+			br, err := Start(context.Background(), Config{TCPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Settings: &st},
+				slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer br.Close()
+			host := benchDial(b, br.TCPAddr())
+			benchHost(b, host)
+			f, _ := protocol.NewFrame(146, 1, make([]byte, 8000)) // PutTile-sized
+			n := mb << 20 / len(f)
+			bw := bufio.NewWriterSize(host.nc, 256*1024)
+			for range n {
+				bw.Write(f)
+			}
+			bw.Flush()
+			// Wait until the history holds everything.
+			for br.Server().Lookup("bench").Desc().Size < int64(n*len(f)) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			b.SetBytes(int64(n * len(f)))
+			b.ResetTimer()
+			for i := range b.N {
+				c := benchDial(b, br.TCPAddr())
+				benchJoin(b, c, fmt.Sprintf("j%d", i))
+				b.StopTimer()
+				c.nc.Close()
+				b.StartTimer()
+			}
+		})
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -221,7 +222,7 @@ func TestTCPHostAndRoomAPI(t *testing.T) {
 		cancel()
 	}
 
-	// Text WebSocket messages end the connection.
+	// Text WebSocket messages are dropped; the connection stays.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ws, _, err := websocket.Dial(ctx, "ws://"+b.HTTPAddr()+"/ws", nil)
@@ -231,15 +232,17 @@ func TestTCPHostAndRoomAPI(t *testing.T) {
 	if _, _, err := ws.Read(ctx); err != nil { // greeting
 		t.Fatal(err)
 	}
-	_ = ws.Write(ctx, websocket.MessageText, []byte(`{"cmd":"ident","args":["x"]}`))
-	for {
-		if _, _, err := ws.Read(ctx); err != nil {
-			if websocket.CloseStatus(err) != websocket.StatusUnsupportedData {
-				t.Fatalf("text message: close %v", err)
-			}
-			break
-		}
+	if err := ws.Write(ctx, websocket.MessageText, []byte(`{"cmd":"ident","args":["x"]}`)); err != nil {
+		t.Fatal(err)
 	}
+	ping, _ := protocol.NewFrame(2, 0, []byte{0})
+	if err := ws.Write(ctx, websocket.MessageBinary, ping.WS()); err != nil {
+		t.Fatal(err)
+	}
+	if _, data, err := ws.Read(ctx); err != nil || len(data) != 3 || data[0] != 2 || data[2] != 1 {
+		t.Fatalf("after a text message: %q %v, want a pong", data, err)
+	}
+	ws.CloseNow()
 	// A foreign origin is refused.
 	h := http.Header{}
 	h.Set("Origin", "http://evil.example")
@@ -378,5 +381,34 @@ func TestParseFlags(t *testing.T) {
 	c, _ := ParseFlags([]string{"--allowed-origins", "a.example, *.b.example"}, io.Discard)
 	if len(c.AllowedOrigins) != 2 || c.AllowedOrigins[1] != "*.b.example" {
 		t.Errorf("origins %q", c.AllowedOrigins)
+	}
+	c, err := ParseFlags([]string{"--trusted-proxies", "127.0.0.1, 10.0.0.0/8"}, io.Discard)
+	if err != nil || len(c.TrustedProxies) != 2 || c.TrustedProxies[0].Bits() != 32 {
+		t.Errorf("proxies %v %v", c.TrustedProxies, err)
+	}
+	if _, err := ParseFlags([]string{"--trusted-proxies", "nope"}, io.Discard); err == nil {
+		t.Error("bad proxy accepted")
+	}
+}
+
+func TestRemoteAddrTrustedProxy(t *testing.T) {
+	b := &Bridge{cfg: Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}}
+	tests := []struct {
+		peer, real, want string
+	}{
+		{"10.1.2.3:5000", "203.0.113.7", "203.0.113.7"},
+		{"192.0.2.1:5000", "203.0.113.7", "192.0.2.1"}, // untrusted peer: header ignored
+		{"10.1.2.3:5000", "garbage", "10.1.2.3"},
+		{"10.1.2.3:5000", "", "10.1.2.3"},
+	}
+	for _, tt := range tests {
+		r, _ := http.NewRequest("GET", "/ws", nil)
+		r.RemoteAddr = tt.peer
+		if tt.real != "" {
+			r.Header.Set("X-Real-IP", tt.real)
+		}
+		if got := b.remoteAddr(r).String(); got != tt.want {
+			t.Errorf("peer %s X-Real-IP %q: got %s, want %s", tt.peer, tt.real, got, tt.want)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -29,6 +30,10 @@ type Config struct {
 	// e.g. "example.com", "*.example.com") that may open WebSocket
 	// connections; the bridge's own origin is always allowed.
 	AllowedOrigins []string
+	// TrustedProxies are reverse proxies (--trusted-proxies, CIDRs) whose
+	// X-Real-IP header gives the client address of WebSocket connections.
+	// drawpile-srv trusts the header from anyone; we only trust these.
+	TrustedProxies []netip.Prefix
 	// LogFormat is "text" or "json"; LogLevel is debug, info, warn or error.
 	LogFormat string
 	LogLevel  string
@@ -64,7 +69,7 @@ func (c Config) httpAddr() string {
 // ParseFlags parses the bridge's command line into a Config.
 func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	var c Config
-	var listen, origins string
+	var listen, origins, proxies string
 	var port int
 	fs := flag.NewFlagSet("bridge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -74,6 +79,7 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.TLSCert, "ssl-cert", "", "TLS certificate chain (PEM); with --ssl-key, TLS becomes mandatory on TCP and the HTTP listener serves HTTPS")
 	fs.StringVar(&c.TLSKey, "ssl-key", "", "TLS private key (PEM)")
 	fs.StringVar(&origins, "allowed-origins", "", "comma-separated extra Origin host patterns allowed to open WebSockets (default: only the bridge's own origin)")
+	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Real-IP header is trusted")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -93,6 +99,20 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 		if o = strings.TrimSpace(o); o != "" {
 			c.AllowedOrigins = append(c.AllowedOrigins, o)
 		}
+	}
+	for _, p := range strings.Split(proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return c, fmt.Errorf("invalid --trusted-proxies entry %q", p)
+			}
+			pfx = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, pfx.Masked())
 	}
 	return c, nil
 }

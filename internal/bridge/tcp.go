@@ -21,7 +21,9 @@ type tcpConn struct {
 	// nc is raw or the TLS connection on top of it; set before the session
 	// sees the connection, immutable afterwards.
 	nc net.Conn
-	bw *bufio.Writer // owned by the session's writer goroutine
+	// bufs is reused for every batch (writev on plain TCP); owned by the
+	// session's writer goroutine.
+	bufs net.Buffers
 
 	once sync.Once
 }
@@ -32,12 +34,14 @@ func (c *tcpConn) WriteFrames(ctx context.Context, frames []protocol.Frame) erro
 	}
 	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetWriteDeadline(time.Unix(1, 0)) })
 	defer stop()
+	c.bufs = c.bufs[:0]
 	for _, f := range frames {
-		if _, err := c.bw.Write(f); err != nil {
-			return err
-		}
+		c.bufs = append(c.bufs, f)
 	}
-	return c.bw.Flush()
+	bufs := c.bufs // WriteTo consumes its receiver
+	_, err := bufs.WriteTo(c.nc)
+	clear(c.bufs)
+	return err
 }
 
 func (c *tcpConn) Close(session.CloseReason, string) error {
@@ -90,7 +94,7 @@ func (b *Bridge) serveTCP(tc *tcpConn) {
 	}
 	st := b.srv.Settings()
 	info := session.ConnInfo{Transport: "tcp", Addr: addrOf(tc.raw.RemoteAddr())}
-	br := bufio.NewReaderSize(tc.raw, 64*1024)
+	br := bufio.NewReaderSize(tc.raw, 8*1024)
 	if b.tlsConf != nil {
 		info.TLS = true
 		nc, ok := b.startTLS(tc.raw, br, info, st.ClientTimeout)
@@ -98,10 +102,9 @@ func (b *Bridge) serveTCP(tc *tcpConn) {
 			return
 		}
 		tc.nc = nc
-		br = bufio.NewReaderSize(nc, 64*1024)
+		br = bufio.NewReaderSize(nc, 8*1024)
 		info.Secure, info.GreetingSent = true, true
 	}
-	tc.bw = bufio.NewWriterSize(tc.nc, 64*1024)
 	cl, err := b.srv.Accept(tc, info)
 	if err != nil {
 		return

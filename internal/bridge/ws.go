@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 
 	"github.com/coder/websocket"
@@ -75,7 +76,7 @@ func (b *Bridge) serveWS(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer b.untrack(wc)
-	info := session.ConnInfo{Transport: "ws", Addr: remoteAddr(r), Browser: r.Header.Get("Origin") != ""}
+	info := session.ConnInfo{Transport: "ws", Addr: b.remoteAddr(r), Browser: r.Header.Get("Origin") != ""}
 	cl, err := b.srv.Accept(wc, info)
 	if err != nil {
 		_ = c.Close(websocket.StatusGoingAway, "server shutting down")
@@ -105,9 +106,10 @@ func (b *Bridge) serveWS(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if typ != websocket.MessageBinary {
-			lg.Info("text websocket message, disconnecting")
-			_ = wc.Close(session.CloseBadData, "text messages are not supported")
-			return
+			// Not part of the protocol: drawpile-srv warns and drops it
+			// (protocol.md §1.2).
+			lg.Warn("dropped a text websocket message", "bytes", buf.Len()-2)
+			continue
 		}
 		data := buf.Bytes()
 		if len(data) < protocol.HeaderLen {
@@ -122,9 +124,22 @@ func (b *Bridge) serveWS(rw http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func remoteAddr(r *http.Request) netip.Addr {
+// remoteAddr is the peer address, or X-Real-IP when the peer is a
+// trusted proxy.
+func (b *Bridge) remoteAddr(r *http.Request) netip.Addr {
+	var peer netip.Addr
 	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-		return ap.Addr().Unmap()
+		peer = ap.Addr().Unmap()
 	}
-	return netip.Addr{}
+	if real := r.Header.Get("X-Real-IP"); real != "" {
+		for _, p := range b.cfg.TrustedProxies {
+			if p.Contains(peer) {
+				if a, err := netip.ParseAddr(strings.TrimSpace(real)); err == nil {
+					return a.Unmap()
+				}
+				break
+			}
+		}
+	}
+	return peer
 }

@@ -55,6 +55,7 @@ type Client struct {
 	old         bool // minor-incompatible client (join kwarg oldv)
 	keepalive   bool // announced KEEPALIVE
 	sid         string
+	lagKicked   bool  // checkLagLocked is already disconnecting it
 	catchupMark int64 // history index of this client's caughtup marker
 	joinBytes   int64 // history byte offset when it joined (lag base)
 	lastActive  time.Time

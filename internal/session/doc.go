@@ -24,11 +24,17 @@
 // joined, is disconnected (the session never skips a message for it and
 // never waits for it); it can rejoin and catch up.
 //
-// Direct messages (login replies, notices, pongs) carry a history barrier:
-// they are written after the history that existed when they were queued, so
-// an up-to-date client sees events in the order the server produced them. A
-// client that is still catching up gets direct messages ahead of the
-// history it is replaying, like Drawpile's send queue.
+// Direct messages (notices, pongs, command replies) carry a history
+// barrier: they are written after the history that existed when the first
+// direct message of the same critical section was queued (see
+// Session.barrierLocked), so an up-to-date client sees events in the order
+// drawpile-srv would send them, and a pong always follows the history that
+// existed when its ping arrived. A client that is still catching up, or not
+// yet in a session, gets direct messages ahead of the history it is
+// replaying, like Drawpile's send queue.
+//
+// Receive never retains the frame it is given: whatever is stored is
+// copied, so transports may reuse their read buffers.
 //
 // # Goroutines and locks
 //
@@ -36,8 +42,12 @@
 //     login state machine and session commands synchronously.
 //   - One writer goroutine per Client (started by Accept, stopped by
 //     Client.Close).
-//   - Per-session timers (autoreset answer window) run as time.AfterFunc
-//     callbacks that take Session.mu.
+//   - Per-session timers (autoreset answer window, empty-session linger)
+//     run as time.AfterFunc callbacks that take Session.mu.
+//   - A client found lagging by the appending side is disconnected on a
+//     short-lived goroutine (Client.fail must not run under Session.mu).
+//   - With Settings.IdleTimeLimit, one cleanup goroutine per Server,
+//     stopped by Shutdown.
 //
 // Lock order: Server.mu before Session.mu before Client.mu. No lock is held
 // while calling into a Conn.

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -20,6 +21,7 @@ type fakeConn struct {
 	frames []protocol.Frame
 	block  bool
 	gate   chan struct{} // if set, writes wait for it to close
+	shut   chan struct{} // closed by Close: unblocks writes like a real socket
 	closed bool
 	reason CloseReason
 	msg    string
@@ -34,11 +36,17 @@ func (f *fakeConn) WriteFrames(ctx context.Context, frames []protocol.Frame) err
 		case <-gate:
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-f.shut:
+			return errConnClosed
 		}
 	}
 	if block {
-		<-ctx.Done()
-		return ctx.Err()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-f.shut:
+			return errConnClosed
+		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -53,6 +61,7 @@ func (f *fakeConn) Close(reason CloseReason, msg string) error {
 	defer f.mu.Unlock()
 	if !f.closed {
 		f.closed, f.reason, f.msg = true, reason, msg
+		close(f.shut)
 	}
 	return nil
 }
@@ -71,6 +80,8 @@ func (f *fakeConn) take() []protocol.Frame {
 	f.frames = nil
 	return out
 }
+
+var errConnClosed = errors.New("use of closed connection")
 
 // tc is a test client.
 type tc struct {
@@ -94,7 +105,7 @@ var sidCounter int
 
 func connect(t *testing.T, srv *Server, info ConnInfo) *tc {
 	t.Helper()
-	fc := &fakeConn{}
+	fc := &fakeConn{shut: make(chan struct{})}
 	c, err := srv.Accept(fc, info)
 	if err != nil {
 		t.Fatal(err)

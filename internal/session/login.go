@@ -76,7 +76,16 @@ func (c *Client) Receive(f protocol.Frame) error {
 	}
 	switch t {
 	case typePing:
-		if f.Payload()[0] == 0 {
+		if f.Payload()[0] != 0 {
+			return nil
+		}
+		// The pong follows the history that existed when the ping
+		// arrived, so clients can use a ping as a barrier.
+		if s := c.sess.Load(); s != nil {
+			s.lock()
+			s.sendLocked(c, pingFrame(true))
+			s.mu.Unlock()
+		} else {
 			c.sendNow(pingFrame(true))
 		}
 		return nil
@@ -99,35 +108,15 @@ func knownType(t protocol.Type) bool {
 	return t <= typeThumbnail || (t >= typeJoin && t <= typeResetStream) || t.IsOpaque()
 }
 
-// invalidPayload checks the payload length rules of the transparent
-// messages (§3.1); it returns why f does not decode, or "".
+// invalidPayload decodes the transparent messages (types < 64) the way the
+// thin server does (protocol.md §1.4); it returns why f does not decode,
+// or "". Opaque types (≥ 64) are never decoded.
 func invalidPayload(f protocol.Frame) string {
-	n := f.PayloadLen()
-	switch f.Type() {
-	case typePing:
-		if n != 1 {
-			return "ping payload is not 1 byte"
-		}
-	case typeKeepAlive, typeLeave, typeSoftReset:
-		if n != 0 {
-			return "payload of an empty message"
-		}
-	case typeDisconnect:
-		if n < 1 {
-			return "empty disconnect"
-		}
-	case typeJoin:
-		if n < 2 || 2+int(f.Payload()[1]) > n {
-			return "bad join name length"
-		}
-	case typeSessionOwner, typeTrustedUsers:
-		if n > 255 {
-			return "user list too long"
-		}
-	case typeChat, typePrivateChat:
-		if n < 2 {
-			return "chat shorter than 2 bytes"
-		}
+	if f.Type().IsOpaque() {
+		return ""
+	}
+	if _, err := protocol.Decode(f, protocol.Layout425); err != nil {
+		return err.Error()
 	}
 	return ""
 }
@@ -557,6 +546,19 @@ func (c *Client) loginHost(cmd protocol.Command) {
 	if server != protocol.ServerVersion {
 		c.loginError("badProtocol", "This server does not support this protocol version.", true)
 		return
+	}
+	if minV := c.srv.settings.MinimumProtocolVersion; minV != "" && !l.flags["MOD"] {
+		mns, mserver, mmajor, mminor, ok := parseProtocol(minV)
+		ns, _, _, minor, _ := parseProtocol(proto)
+		switch {
+		case !ok:
+		case ns != mns:
+			c.loginError("protoverns", "This server does not support this protocol.", true)
+			return
+		case server < mserver || (server == mserver && (major < mmajor || (major == mmajor && minor < mminor))):
+			c.loginError("protoverold", "This server requires a newer Drawpile version.", true)
+			return
+		}
 	}
 	if !c.checkClientInfo(cmd, major >= 24) {
 		return

@@ -199,6 +199,8 @@ func (srv *Server) Greeting(info ConnInfo) protocol.Greeting {
 		Flags:            flags,
 		Methods:          methods,
 		PreferWebSockets: st.PreferWebSockets && st.WebSockets,
+		Rules:            st.RuleText,
+		Info:             st.LoginInfoURL,
 	}
 }
 

@@ -59,14 +59,15 @@ type Session struct {
 	// History: hist[i] has index first+i. Indexes grow monotonically across
 	// resets; genBase is the index hidx positions count from and startID
 	// the generation's id (reset time in ms).
-	hist      []entry
-	first     int64
-	genBase   int64
-	startID   int64
-	histBytes int64         // bytes of the current history (size limit)
-	cumBytes  int64         // bytes ever appended (lag accounting)
-	resetBase int64         // history size right after the last reset
-	grew      chan struct{} // closed and replaced on every append
+	hist       []entry
+	first      int64
+	genBase    int64
+	startID    int64
+	histBytes  int64         // bytes of the current history (size limit)
+	cumBytes   int64         // bytes ever appended (lag accounting)
+	lagCheckAt int64         // cumBytes at which checkLagLocked runs next
+	resetBase  int64         // history size right after the last reset
+	grew       chan struct{} // closed and replaced on every append
 
 	users    map[uint8]*Client
 	initUser *Client           // host during StateInit, resetter during StateReset
@@ -165,7 +166,29 @@ func (s *Session) appendLocked(f protocol.Frame, skip *Client) int64 {
 	close(s.grew)
 	s.grew = make(chan struct{})
 	s.lastEvent = time.Now()
+	if s.cumBytes >= s.lagCheckAt {
+		s.checkLagLocked()
+	}
 	return idx
+}
+
+// checkLagLocked disconnects members that are more than MaxLag bytes
+// behind, without waiting for their (possibly blocked) writers. It runs
+// every MaxLag/8 appended bytes, so its cost per message is O(1) amortized.
+// The kick itself runs on its own goroutine because Client.fail takes
+// s.mu and calls into the Conn.
+func (s *Session) checkLagLocked() {
+	maxLag := s.srv.settings.MaxLag
+	s.lagCheckAt = s.cumBytes + max(maxLag/8, 4096)
+	for _, c := range s.users {
+		if c.lagKicked || (c == s.initUser && (s.state == StateInit || s.state == StateReset)) {
+			continue
+		}
+		if lag := s.cumBytes - max(s.offsetLocked(c.cursor), c.joinBytes); lag > maxLag {
+			c.lagKicked = true
+			go c.fail(CloseSlow, fmt.Sprintf("lagging %d bytes behind", lag))
+		}
+	}
 }
 
 // appendServerMeta appends Join/Leave/SessionOwner/TrustedUsers, which may

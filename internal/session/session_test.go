@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"compress/zlib"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -203,18 +204,19 @@ func TestSlowClientKicked(t *testing.T) {
 }
 
 // TestLaggingClientKicked: a client whose writes stall (without missing the
-// deadline) while more than MaxLag bytes pile up is disconnected once its
-// writer looks again; the others are unaffected.
+// deadline) is disconnected as soon as more than MaxLag bytes pile up,
+// found by the appending side; the others are unaffected.
 func TestLaggingClientKicked(t *testing.T) {
 	inBubble(t, func(s *Settings) { s.MaxLag = 4096; s.WriteTimeout = time.Hour }, func(t *testing.T, srv *Server) {
 		host := connect(t, srv, ConnInfo{Transport: "tcp"})
 		host.host("Alice", nil)
 		bob := connect(t, srv, ConnInfo{Transport: "tcp"})
 		bob.join("Bob", srv.Sessions()[0].ID(), nil)
+		carl := connect(t, srv, ConnInfo{Transport: "tcp"})
+		carl.join("Carl", srv.Sessions()[0].ID(), nil)
 		synctest.Wait()
-		gate := make(chan struct{})
 		bob.conn.mu.Lock()
-		bob.conn.gate = gate
+		bob.conn.gate = make(chan struct{}) // never opened
 		bob.conn.mu.Unlock()
 		for range 100 {
 			if err := host.sendFrame(129, 1, make([]byte, 100)); err != nil {
@@ -222,13 +224,22 @@ func TestLaggingClientKicked(t *testing.T) {
 			}
 			synctest.Wait()
 		}
-		close(gate)
-		synctest.Wait()
 		if c, r := bob.conn.isClosed(); !c || r != CloseSlow {
 			t.Fatalf("lagging client not kicked: %v %v", c, r)
 		}
-		if c, _ := host.conn.isClosed(); c {
-			t.Fatal("host kicked")
+		for _, x := range []*tc{host, carl} {
+			if c, _ := x.conn.isClosed(); c {
+				t.Fatalf("%s kicked", x.name)
+			}
+			n := 0
+			for _, f := range x.conn.take() {
+				if f.Type() == 129 {
+					n++
+				}
+			}
+			if n < 100 {
+				t.Errorf("%s got %d of 100 messages", x.name, n)
+			}
 		}
 	})
 }
@@ -730,6 +741,84 @@ func TestIdleSessionEnds(t *testing.T) {
 		fs := host.conn.take()
 		if f := fs[len(fs)-1]; f.Type() != typeDisconnect || f.Payload()[0] != disconnectShutdown {
 			t.Fatalf("last message %v", f)
+		}
+	})
+}
+
+// TestAutoresetStreamed: passing the threshold queries the operator; a
+// client that can stream gets a streamed reset, and after the image the
+// history is compacted for later joiners while nobody is interrupted.
+func TestAutoresetStreamed(t *testing.T) {
+	inBubble(t, func(s *Settings) { s.AutoResetThreshold = 2000 }, func(t *testing.T, srv *Server) {
+		host := connect(t, srv, ConnInfo{Transport: "tcp"})
+		host.host("Alice", map[string]any{"alias": "room"})
+		synctest.Wait()
+		host.conn.take()
+		for range 30 {
+			if err := host.sendFrame(147, 1, make([]byte, 100)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		q := findReply(jsonReplies(t, host.conn.take()), "autoreset")
+		if q == nil || q["query"] != true {
+			t.Fatalf("no autoreset query: %v", q)
+		}
+		host.send("ready-to-autoreset", nil, map[string]any{"payload": q.str("payload"), "capabilities": []string{"gzip1", "net"}, "os": "linux"})
+		synctest.Wait()
+		req := findReply(jsonReplies(t, host.conn.take()), "autoreset")
+		if req == nil || req["query"] != false || req.str("stream") != "gzip1" {
+			t.Fatalf("no streamed reset request: %v", req)
+		}
+		host.send("stream-reset-start", []any{req.str("correlator")}, nil)
+		// The image: one background message, zlib-compressed, 4-byte framed.
+		var raw bytes.Buffer
+		img, _ := protocol.NewFrame(147, 1, []byte{9, 9, 9, 9})
+		zw := zlib.NewWriter(&raw)
+		zw.Write(img)
+		zw.Close()
+		if err := host.sendFrame(typeResetStream, 1, raw.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if p := findReply(jsonReplies(t, host.conn.take()), "sprogress"); p == nil || p["cancel"] != false {
+			t.Fatalf("no sprogress: %v", p)
+		}
+		host.send("stream-reset-finish", []any{1}, nil)
+		// The swap happens once everyone got history after the sstart marker.
+		if err := host.sendFrame(128, 1, nil); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		late := connect(t, srv, ConnInfo{Transport: "tcp"})
+		late.join("Late", "room", nil)
+		synctest.Wait()
+		bgs := 0
+		for _, f := range late.conn.take() {
+			if f.Type() == 147 {
+				bgs++
+				if !bytes.Equal(f.Payload(), []byte{9, 9, 9, 9}) {
+					t.Errorf("late joiner got pre-reset background %x", f.Payload())
+				}
+			}
+		}
+		if bgs != 1 {
+			t.Fatalf("late joiner got %d backgrounds, want the 1 from the reset image", bgs)
+		}
+	})
+}
+
+func TestMinimumProtocolVersion(t *testing.T) {
+	inBubble(t, func(s *Settings) { s.MinimumProtocolVersion = "dp:4.25.0" }, func(t *testing.T, srv *Server) {
+		for _, tt := range []struct{ proto, code string }{{"dp:4.24.0", "protoverold"}, {"xx:4.25.1", "protoverns"}, {"dp:4.25.1", ""}} {
+			x := connect(t, srv, ConnInfo{Transport: "tcp"})
+			x.send("ident", []any{"Host" + tt.proto[:2]}, nil)
+			x.send("host", nil, x.kw(map[string]any{"protocol": tt.proto, "user_id": 1}))
+			synctest.Wait()
+			e := findReply(jsonReplies(t, x.conn.take()), "error")
+			if got := e.str("code"); got != tt.code {
+				t.Errorf("%s: code %q, want %q", tt.proto, got, tt.code)
+			}
 		}
 	})
 }

@@ -58,6 +58,12 @@ type Settings struct {
 	MandatoryLookup bool
 	// ForbiddenNames rejects matching user names and titles (nil = none).
 	ForbiddenNames *regexp.Regexp
+	// MinimumProtocolVersion (e.g. "dp:4.24.0") refuses hosting sessions
+	// with an older protocol (moderators exempt); "" = no minimum.
+	MinimumProtocolVersion string
+	// RuleText must be accepted by users before they log in (greeting
+	// "rules"); LoginInfoURL is shown in the login dialog ("info").
+	RuleText, LoginInfoURL string
 
 	// WriteTimeout is the deadline for one batch write to a client; a
 	// client that misses it is disconnected.

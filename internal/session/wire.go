@@ -4,52 +4,50 @@ import (
 	"drawbridge/protocol"
 )
 
-// Hand-encoded server meta messages (protocol.md §3.1). Layouts:
-//
-//	1  Disconnect    reason:u8, message:utf8
-//	2  Ping          is_pong:u8
-//	3  KeepAlive     (empty)
-//	32 Join          flags:u8, name_len:u8, name:utf8, avatar:bytes
-//	33 Leave         (empty)
-//	34 SessionOwner  users:u8*
-//	35 Chat          tflags:u8, oflags:u8, message:utf8
-//	36 TrustedUsers  users:u8*
-//	37 SoftReset     (empty)
-//	38 PrivateChat   target:u8, oflags:u8, message:utf8
+// Message types the server handles itself (protocol.md §1.4, §5.1).
 const (
-	typeServerCommand protocol.Type = 0
-	typeDisconnect    protocol.Type = 1
-	typePing          protocol.Type = 2
-	typeKeepAlive     protocol.Type = 3
-	typeThumbnail     protocol.Type = 4
-	typeJoin          protocol.Type = 32
-	typeLeave         protocol.Type = 33
-	typeSessionOwner  protocol.Type = 34
-	typeChat          protocol.Type = 35
-	typeTrustedUsers  protocol.Type = 36
-	typeSoftReset     protocol.Type = 37
-	typePrivateChat   protocol.Type = 38
-	typeResetStream   protocol.Type = 39
+	typeServerCommand = protocol.TypeServerCommand
+	typeDisconnect    = protocol.TypeDisconnect
+	typePing          = protocol.TypePing
+	typeKeepAlive     = protocol.TypeKeepAlive
+	typeThumbnail     = protocol.TypeThumbnail
+	typeJoin          = protocol.TypeJoin
+	typeLeave         = protocol.TypeLeave
+	typeSessionOwner  = protocol.TypeSessionOwner
+	typeChat          = protocol.TypeChat
+	typeTrustedUsers  = protocol.TypeTrustedUsers
+	typeSoftReset     = protocol.TypeSoftReset
+	typePrivateChat   = protocol.TypePrivateChat
+	typeResetStream   = protocol.TypeResetStream
 )
 
-// Disconnect reasons.
+// Disconnect reasons (Disconnect.reason).
 const (
 	disconnectError    = 0
 	disconnectKick     = 1
 	disconnectShutdown = 2
-	disconnectOther    = 3
 )
 
 // Join flags.
 const (
 	joinAuth = 0x1
 	joinMod  = 0x2
-	joinBot  = 0x4
 	joinOld  = 0x8
 )
 
 // Chat transparent flags.
 const chatBypass = 0x1
+
+// encode encodes a server meta message (layouts identical in 4.24 and
+// 4.25). The server only builds messages that fit, so an error means a bug;
+// it yields an empty frame of the same type rather than a panic.
+func encode(ctx uint8, m protocol.Message) protocol.Frame {
+	f, err := protocol.EncodeFrame(ctx, m, protocol.Layout425)
+	if err != nil {
+		f, _ = protocol.NewFrame(m.MessageType(), ctx, nil)
+	}
+	return f
+}
 
 func mustFrame(t protocol.Type, ctx uint8, payload []byte) protocol.Frame {
 	if len(payload) > protocol.MaxPayload {
@@ -60,18 +58,15 @@ func mustFrame(t protocol.Type, ctx uint8, payload []byte) protocol.Frame {
 }
 
 func disconnectFrame(reason uint8, msg string) protocol.Frame {
-	return mustFrame(typeDisconnect, 0, append([]byte{reason}, msg...))
-}
-
-func pingFrame(pong bool) protocol.Frame {
-	b := byte(0)
-	if pong {
-		b = 1
+	if len(msg) > protocol.MaxPayload-1 {
+		msg = msg[:protocol.MaxPayload-1]
 	}
-	return mustFrame(typePing, 0, []byte{b})
+	return encode(0, protocol.Disconnect{Reason: reason, Message: msg})
 }
 
-func keepAliveFrame() protocol.Frame { return mustFrame(typeKeepAlive, 0, nil) }
+func pingFrame(pong bool) protocol.Frame { return encode(0, protocol.Ping{IsPong: pong}) }
+
+func keepAliveFrame() protocol.Frame { return encode(0, protocol.KeepAlive{}) }
 
 // joinFrame encodes Join; the name is truncated to 255 bytes and the
 // avatar dropped if it does not fit.
@@ -79,23 +74,19 @@ func joinFrame(ctx, flags uint8, name string, avatar []byte) protocol.Frame {
 	if len(name) > 255 {
 		name = name[:255]
 	}
-	p := make([]byte, 0, 2+len(name)+len(avatar))
-	p = append(p, flags, byte(len(name)))
-	p = append(p, name...)
-	if len(p)+len(avatar) <= protocol.MaxPayload {
-		p = append(p, avatar...)
+	if 2+len(name)+len(avatar) > protocol.MaxPayload {
+		avatar = nil
 	}
-	return mustFrame(typeJoin, ctx, p)
+	return encode(ctx, protocol.Join{Flags: flags, Name: name, Avatar: avatar})
 }
 
-func leaveFrame(ctx uint8) protocol.Frame { return mustFrame(typeLeave, ctx, nil) }
+func leaveFrame(ctx uint8) protocol.Frame { return encode(ctx, protocol.Leave{}) }
 
 func userListFrame(t protocol.Type, ctx uint8, users []uint8) protocol.Frame {
-	return mustFrame(t, ctx, append([]byte(nil), users...))
-}
-
-func chatFrame(ctx, tflags, oflags uint8, msg string) protocol.Frame {
-	return mustFrame(typeChat, ctx, append([]byte{tflags, oflags}, msg...))
+	if t == typeTrustedUsers {
+		return encode(ctx, protocol.TrustedUsers{Users: users})
+	}
+	return encode(ctx, protocol.SessionOwner{Users: users})
 }
 
 // jsonFrame encodes a server→client JSON message; a message that does not
