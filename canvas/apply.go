@@ -43,7 +43,14 @@ func (c *Canvas) Apply(ctx uint8, m protocol.Message) error {
 		return nil
 	}
 	if syncSel { // never undone (engine.md §5.1)
-		c.hist.entries = append(c.hist.entries, histEntry{ctx: ctx, syncSel: true, cmd: cmd})
+		e := histEntry{ctx: ctx, syncSel: true, cmd: cmd}
+		if c.hist.appendUndone {
+			c.hist.appendUndone = false
+			e.st = undoUndone
+			c.hist.entries = append(c.hist.entries, e)
+			return nil
+		}
+		c.hist.entries = append(c.hist.entries, e)
 		return c.run(cmd)
 	}
 	return c.Do(ctx, cmd)

@@ -36,14 +36,19 @@ type state struct {
 	timeline         Timeline
 	selections       map[uint16][]*Tile // (ctx<<8 | selection id) → mask tiles
 	nextAnnotationID int
+	resizeEpoch      uint64 // counts resizes; tiles keep their positions within an epoch
 }
 
 func (s *state) xtiles() int { return (s.w + TileSize - 1) / TileSize }
 func (s *state) ytiles() int { return (s.h + TileSize - 1) / TileSize }
 
-func (s *state) clone() *state {
+func (s *state) clone() *state { return s.cloneWith(nil) }
+
+// cloneWith is clone taking tile-pointer slices from c's pool (c may be
+// nil).
+func (s *state) cloneWith(c *Canvas) *state {
 	n := *s
-	n.root = cloneLayers(s.root)
+	n.root = cloneLayersWith(s.root, c)
 	n.annotations = append([]Annotation(nil), s.annotations...)
 	n.timeline = s.timeline.clone()
 	if s.selections != nil {
@@ -78,6 +83,12 @@ type Canvas struct {
 	offBuf     []uint16
 	rrBuf      []float32
 	selBuf     []uint16
+
+	// pool recycles tiles known to be unreferenced (pool.go); noPool
+	// disables it (tests compare both).
+	pool   []*Tile
+	slices [][]*Tile // spare tile-pointer slices of the current canvas size
+	noPool bool
 }
 
 // New returns an empty 0×0 canvas with the default undo depth.
@@ -110,12 +121,14 @@ func (c *Canvas) mutTile(tiles []*Tile, i int, create bool) *Tile {
 		if !create {
 			return nil
 		}
-		t = &Tile{gen: c.gen}
+		t = c.newTile()
+		clear(t.Px[:])
 		tiles[i] = t
 		return t
 	}
 	if t.gen != c.gen {
-		n := &Tile{gen: c.gen, Px: t.Px}
+		n := c.newTile()
+		n.Px = t.Px
 		tiles[i] = n
 		return n
 	}
@@ -159,7 +172,7 @@ func (c *Canvas) setState(s *state) {
 
 // solidTile returns a new tile filled with p.
 func (c *Canvas) solidTile(p Pixel15) *Tile {
-	t := &Tile{gen: c.gen}
+	t := &Tile{gen: c.gen, shared: true}
 	for i := range t.Px {
 		t.Px[i] = p
 	}
@@ -182,6 +195,7 @@ func (c *Canvas) Resize(top, right, bottom, left int32) error {
 	}
 	oldW, oldH := s.w, s.h
 	s.w, s.h = int(w), int(h)
+	s.resizeEpoch++
 	for _, layer := range s.root {
 		c.resizeLayer(layer, oldW, oldH, int(top), int(left))
 	}
@@ -344,6 +358,7 @@ func (c *Canvas) LayerTreeCreate(id, source, target uint32, fill uint32, group, 
 	switch {
 	case src != nil:
 		nl = cloneLayer(src)
+		markShared(nl) // the copy shares every tile with its source
 		nl.ID = id
 		nl.Title = title
 		if nl.Group {
@@ -392,31 +407,34 @@ func insertAt(list []*Layer, i int, l *Layer) []*Layer {
 }
 
 // renumberChildren gives the children of a copied group fresh ids of the
-// new group's context (engine.md §3.1 LayerTreeCreate).
+// new group's context (engine.md §3.1 LayerTreeCreate, ops.c
+// clone_layer_props_list): the element id generator restarts after the new
+// group's element id, skips element ids of that context already used
+// anywhere in the canvas, and numbers children from the top down, depth
+// first. Element ids wrap modulo 65535 as in DP_draw_context_id_generator.
 func (c *Canvas) renumberChildren(g *Layer, id uint32) {
+	const idCount = 65535
 	ctx := id & 0xff
-	used := map[uint32]bool{}
+	used := make([]bool, idCount)
 	walkLayers(c.st.root, func(l *Layer) {
 		if l.ID&0xff == ctx {
-			used[(l.ID>>8)&0xffff] = true
+			used[(l.ID>>8)%idCount] = true
 		}
 	})
-	used[(id>>8)&0xffff] = true
-	next := (id >> 8) & 0xffff
+	last := int(id>>8) % idCount
+	used[last] = true
 	var visit func(list []*Layer)
 	visit = func(list []*Layer) {
 		for i := len(list) - 1; i >= 0; i-- {
-			for tries := 0; tries < 65536; tries++ {
-				next++
-				if next > 0x7fff {
-					next = 1
-				}
-				if !used[next] {
+			for step := 1; step < idCount; step++ {
+				cand := (last + step) % idCount
+				if !used[cand] {
+					used[cand] = true
+					last = cand
 					break
 				}
 			}
-			used[next] = true
-			list[i].ID = next<<8 | ctx
+			list[i].ID = uint32(last)<<8 | ctx
 			if list[i].Group {
 				visit(list[i].Children)
 			}

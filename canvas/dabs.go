@@ -84,15 +84,19 @@ func classicMask(buf []uint16, diam float32, h int) stamp {
 		}
 		scale := sq32((classicLUTRadius - 1.0) / diam)
 		data := buf[:d*d]
+		// the squared offsets depend on x or y only: compute them once
+		// (same float operations in the same order as per pixel)
+		var sq0, sq1 [16]float32 // d ≤ 11 here
+		for i := range d {
+			i2 := float32(i * 2)
+			sq0[i] = sq32(float32(i2-diam) + off)
+			sq1[i] = sq32(float32(float32(i2+1)-diam) + off)
+		}
 		k := 0
 		for y := range d {
-			y2 := float32(y * 2)
-			yy0 := sq32(float32(y2-diam) + off)
-			yy1 := sq32(float32(float32(y2+1)-diam) + off)
+			yy0, yy1 := sq0[y], sq1[y]
 			for x := range d {
-				x2 := float32(x * 2)
-				xx0 := sq32(float32(x2-diam) + off)
-				xx1 := sq32(float32(float32(x2+1)-diam) + off)
+				xx0, xx1 := sq0[x], sq1[x]
 				acc := lutAt(lut, float32(xx0+yy0)*scale) + lutAt(lut, float32(xx0+yy1)*scale) +
 					lutAt(lut, float32(xx1+yy0)*scale) + lutAt(lut, float32(xx1+yy1)*scale)
 				data[k] = uint16(acc / 4)
@@ -119,14 +123,25 @@ func classicMask(buf []uint16, diam float32, h int) stamp {
 	}
 	scale := sq32((classicLUTRadius - 1.0) / r)
 	data := buf[:d*d]
+	var sqBuf [256]float32 // squared offset per row/column, as in the per-pixel expression
+	var sq []float32
+	if d <= len(sqBuf) {
+		sq = sqBuf[:d]
+	} else {
+		sq = make([]float32, d)
+	}
+	for i := range d {
+		sq[i] = sq32(float32(float32(i)-r) + off)
+	}
 	k := 0
 	for y := range d {
-		yy := sq32(float32(float32(y)-r) + off)
-		for x := range d {
-			dist := float32(float32(float32(sq32(float32(float32(x)-r)+off)+yy)*fudge) * scale)
-			data[k] = lutAt16(lut, dist)
-			k++
+		yy := sq[y]
+		row := data[k : k+d]
+		for x, xx := range sq {
+			dist := float32(float32(float32(xx+yy)*fudge) * scale)
+			row[x] = lutAt16(lut, dist)
 		}
+		k += d
 	}
 	return stamp{left: -(d / 2), top: -(d / 2), d: d, data: data}
 }
@@ -163,17 +178,20 @@ func offsetMask(dst, src []uint16, d int, xf, yf uint32) {
 	k3 := (4 - xf) * (4 - yf)
 	dst = dst[:d*d]
 	src = src[:d*d]
-	dst[0] = uint16((uint32(src[0]) * k3) / 16)
-	for x := 0; x < d-1; x++ {
-		dst[1+x] = uint16((uint32(src[x])*k2 + uint32(src[x+1])*k3) / 16)
+	// row 0: only the k2/k3 terms (the row above is outside the mask)
+	r1 := src[:d]
+	out := dst[:d]
+	out[0] = uint16((uint32(r1[0]) * k3) / 16)
+	for x := 1; x < d; x++ {
+		out[x] = uint16((uint32(r1[x-1])*k2 + uint32(r1[x])*k3) / 16)
 	}
-	for y := 0; y < d-1; y++ {
-		yd := y * d
-		o := (y + 1) * d
-		dst[o] = uint16((uint32(src[yd])*k1 + uint32(src[yd+d])*k3) / 16)
-		for x := 0; x < d-1; x++ {
-			dst[o+1+x] = uint16((uint32(src[yd+x])*k0 + uint32(src[yd+x+1])*k1 +
-				uint32(src[yd+d+x])*k2 + uint32(src[yd+d+x+1])*k3) / 16)
+	for y := 1; y < d; y++ {
+		r0 := src[(y-1)*d : y*d]
+		r1 := src[y*d : (y+1)*d]
+		out := dst[y*d : (y+1)*d]
+		out[0] = uint16((uint32(r0[0])*k1 + uint32(r1[0])*k3) / 16)
+		for x := 1; x < len(out) && x < len(r0) && x < len(r1); x++ {
+			out[x] = uint16((uint32(r0[x-1])*k0 + uint32(r0[x])*k1 + uint32(r1[x-1])*k2 + uint32(r1[x])*k3) / 16)
 		}
 	}
 }
@@ -184,9 +202,60 @@ func offsetMask(dst, src []uint16, d int, xf, yf uint32) {
 func (c *Canvas) applyStamp(tiles []*Tile, s stamp, src upixel15, mode BlendMode, O uint32) {
 	blank := mode.BlendsOntoBlank() && O != 0 && ((mode != ModeNormalAndEraser && mode != ModeReplace) || src.a != 0)
 	decrease := mode.DecreasesOpacity()
-	c.applyStampSpans(tiles, s, blank, decrease, func(dst []Pixel15, mask []uint16) {
-		blendMask(dst, src, mode, mask, O)
-	})
+	// This loop duplicates applyStampSpans without the per-row closure call:
+	// it is the hot path of every brush stroke.
+	width, height := c.st.w, c.st.h
+	top, left, d := s.top, s.left, s.d
+	if left+d <= 0 || top+d <= 0 || left >= width || top >= height {
+		return
+	}
+	bottom := min(top+d, height)
+	right := min(left+d, width)
+	xtiles := c.st.xtiles()
+	y, yb := max(top, 0), 0
+	if top < 0 {
+		yb = -top
+	}
+	x0, xb0 := max(left, 0), 0
+	if left < 0 {
+		xb0 = -left
+	}
+	for y < bottom {
+		yi := y / TileSize
+		yt := y - yi*TileSize
+		hb := TileSize - yt
+		if yt+d-yb < TileSize {
+			hb = d - yb
+		}
+		x, xb := x0, xb0
+		for x < right {
+			xi := x / TileSize
+			xt := x - xi*TileSize
+			wb := TileSize - xt
+			if xt+d-xb < TileSize {
+				wb = d - xb
+			}
+			moff := yb*d + xb
+			i := xtiles*yi + xi
+			x = (xi + 1) * TileSize
+			xb += wb
+			t := c.mutTile(tiles, i, blank)
+			if t == nil {
+				continue
+			}
+			for row := range hb {
+				po := (yt+row)*TileSize + xt
+				mo := moff + row*d
+				blendMask(t.Px[po:po+wb], src, mode, s.data[mo:mo+wb], O)
+			}
+			c.markDirty(i)
+			if decrease {
+				c.maybeBlank(tiles, i)
+			}
+		}
+		y = (yi + 1) * TileSize
+		yb += hb
+	}
 }
 
 // applyStampFn runs fn over every stamp row span inside existing tiles.
@@ -265,6 +334,9 @@ func (c *Canvas) endCommand() {
 	for _, r := range c.blankCheck {
 		if t := r.tiles[r.i]; t != nil && t.gen == c.gen && isAllZero(t) {
 			r.tiles[r.i] = nil
+			// not frozen, so no saved state holds it; a shared tile may
+			// still sit at other positions
+			c.recycle(t)
 		}
 	}
 	c.blankCheck = c.blankCheck[:0]
@@ -324,8 +396,7 @@ func (c *Canvas) dabTiles(op string, p *dabParams, myPaintIndirect bool) (dabTar
 	if sl == nil {
 		sl = &sublayer{id: sid, tiles: make([]*Tile, len(l.tiles)), blend: p.mode,
 			opacity: Conv8To15(uint8(p.color >> 24)), color: rgb}
-		l.subs = append(l.subs, sl)
-		c.markAllDirty()
+		l.subs = append(l.subs, sl) // no visible change until dabs land
 		if mask != nil {
 			sl.mask = mask
 		}
@@ -499,7 +570,6 @@ func (c *Canvas) PenUp(ctx uint8, layer uint32) error {
 			c.mergeSublayer(l, s)
 		}
 		l.subs = kept
-		c.markAllDirty()
 	}
 	if layer == 0 {
 		walkLayers(c.st.root, merge)
@@ -538,6 +608,7 @@ func (c *Canvas) mergeSublayer(l *Layer, s *sublayer) {
 			continue
 		}
 		blendTile(&t.Px, &st.Px, uint32(s.opacity), s.blend)
+		c.markDirty(i)
 		if s.blend.DecreasesOpacity() {
 			c.maybeBlank(l.tiles, i)
 		}

@@ -9,6 +9,14 @@
 // the undo history with Drawpile's depth rules, flattening to 8-bit RGBA and
 // dirty-tile tracking for incremental viewers.
 //
+// Entry points: New creates a canvas; Apply feeds it decoded protocol
+// messages in server order (canvas commands go through the undo history);
+// Render / FlattenTile / RenderTileRGBA / TakeDirtyTiles serve viewers;
+// Snapshot produces the reset-image message list; ACL is the permission
+// filter clients run before Apply. The typed methods (FillRect,
+// DrawDabsClassic, …) mutate the live state only and are not recorded in
+// the history: wrap them in Do to make them undoable.
+//
 // It does not own message framing or decoding (package protocol), networking,
 // or any user interface. The engine is deterministic: no goroutines, no I/O,
 // no logging, no randomness. A Canvas is not safe for concurrent use; its

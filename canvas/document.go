@@ -62,7 +62,11 @@ func (t Timeline) clone() Timeline {
 func (c *Canvas) Annotations() []Annotation { return c.st.annotations }
 
 // Metadata returns the document metadata.
-func (c *Canvas) Metadata() Metadata { return c.st.meta }
+func (c *Canvas) Metadata() Metadata {
+	m := c.st.meta
+	m.OffsetX, m.OffsetY = int32(c.st.offX), int32(c.st.offY)
+	return m
+}
 
 // Timeline returns the animation timeline (read-only).
 func (c *Canvas) Timeline() Timeline { return c.st.timeline }

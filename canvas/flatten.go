@@ -232,17 +232,64 @@ type RenderOptions struct {
 // Render flattens the whole canvas to an 8-bit, non-premultiplied image
 // (Qt's unpremultiply table, as drawpile-cmd writes PNGs).
 func (c *Canvas) Render(opt RenderOptions) *image.NRGBA {
+	checker := opt.Checkerboard && c.needsCheckerboard()
+	return c.renderTiles(func(dst *[TilePixels]Pixel15, ti int) {
+		c.FlattenTile(dst, ti)
+		if checker {
+			blendTile(dst, &checkerTile.Px, One, ModeBehind)
+		}
+	})
+}
+
+// RenderTileRGBA writes tile ti as 64×64 premultiplied 8-bit RGBA
+// (4·64·64 bytes, row-major) for viewers that upload dirty tiles.
+func (c *Canvas) RenderTileRGBA(dst []byte, ti int) {
+	var buf [TilePixels]Pixel15
+	c.FlattenTile(&buf, ti)
+	_ = dst[TilePixels*4-1]
+	for i, p := range buf {
+		o := dst[i*4 : i*4+4 : i*4+4]
+		o[0] = Conv15To8(p.R)
+		o[1] = Conv15To8(p.G)
+		o[2] = Conv15To8(p.B)
+		o[3] = Conv15To8(p.A)
+	}
+}
+
+// LayerImage returns the pixels of pixel layer id, including in-progress
+// indirect strokes, as non-premultiplied 8-bit RGBA (the layer's own
+// opacity, blend mode and censoring are not applied). It is meant for
+// layered exports such as OpenRaster.
+func (c *Canvas) LayerImage(id uint32) (*image.NRGBA, error) {
+	l, _, _ := findLayer(c.st.root, id)
+	if l == nil || l.Group {
+		return nil, cmdErr("LayerImage", "no pixel layer %#x", id)
+	}
+	plain := *l
+	plain.Opacity, plain.Blend, plain.Censored, plain.Clip = One, ModeNormal, false, false
+	return c.renderTiles(func(dst *[TilePixels]Pixel15, ti int) {
+		*dst = [TilePixels]Pixel15{}
+		c.flattenEntryHave(dst, true, &plain, ti, One, false, false, flattenOpts{sublayers: true, revealCensored: true})
+	}), nil
+}
+
+// BackgroundImage returns the background tile repeated over the canvas as
+// non-premultiplied 8-bit RGBA, or nil if the canvas has no background.
+func (c *Canvas) BackgroundImage() *image.NRGBA {
+	if c.st.bg == nil {
+		return nil
+	}
+	return c.renderTiles(func(dst *[TilePixels]Pixel15, _ int) { *dst = c.st.bg.Px })
+}
+
+func (c *Canvas) renderTiles(tile func(dst *[TilePixels]Pixel15, ti int)) *image.NRGBA {
 	w, h := c.st.w, c.st.h
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	checker := opt.Checkerboard && c.needsCheckerboard()
 	var buf [TilePixels]Pixel15
 	xt, yt := c.st.xtiles(), c.st.ytiles()
 	for ty := range yt {
 		for tx := range xt {
-			c.FlattenTile(&buf, ty*xt+tx)
-			if checker {
-				blendTile(&buf, &checkerTile.Px, One, ModeBehind)
-			}
+			tile(&buf, ty*xt+tx)
 			x0, y0 := tx*TileSize, ty*TileSize
 			for y := 0; y < TileSize && y0+y < h; y++ {
 				row := img.Pix[(y0+y)*img.Stride+x0*4:]
@@ -261,17 +308,5 @@ func (c *Canvas) Render(opt RenderOptions) *image.NRGBA {
 	return img
 }
 
-// RenderTileRGBA writes tile ti as 64×64 premultiplied 8-bit RGBA
-// (4·64·64 bytes, row-major) for viewers that upload dirty tiles.
-func (c *Canvas) RenderTileRGBA(dst []byte, ti int) {
-	var buf [TilePixels]Pixel15
-	c.FlattenTile(&buf, ti)
-	_ = dst[TilePixels*4-1]
-	for i, p := range buf {
-		o := dst[i*4 : i*4+4 : i*4+4]
-		o[0] = Conv15To8(p.R)
-		o[1] = Conv15To8(p.G)
-		o[2] = Conv15To8(p.B)
-		o[3] = Conv15To8(p.A)
-	}
-}
+// LayerHidden reports the local visibility state of a layer (LocalChange).
+func (c *Canvas) LayerHidden(id uint32) bool { return c.hidden[id] }

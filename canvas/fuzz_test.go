@@ -64,6 +64,50 @@ func checkCanvas(t *testing.T, c *Canvas) {
 	}
 }
 
+// checkDirty verifies TakeDirtyTiles: every tile it does not report must
+// flatten exactly as in the previous frame.
+func checkDirty(t *testing.T, c *Canvas, frames *[][TilePixels]Pixel15) {
+	tiles, all := c.TakeDirtyTiles()
+	n := c.st.xtiles() * c.st.ytiles()
+	dirty := make([]bool, n)
+	for _, i := range tiles {
+		dirty[i] = true
+	}
+	if !all && len(*frames) != n {
+		t.Fatalf("canvas has %d tiles but the viewer holds %d and all is false", n, len(*frames))
+	}
+	if all {
+		*frames = make([][TilePixels]Pixel15, n)
+	}
+	var buf [TilePixels]Pixel15
+	for i := range n {
+		c.FlattenTile(&buf, i)
+		if !all && !dirty[i] && buf != (*frames)[i] {
+			t.Fatalf("tile %d changed but was not reported dirty", i)
+		}
+		(*frames)[i] = buf
+	}
+}
+
+// checkSame verifies that two canvases fed the same commands hold the same
+// pixels (one recycles tiles, the other does not).
+func checkSame(t *testing.T, a, b *Canvas) {
+	if a.Width() != b.Width() || a.Height() != b.Height() {
+		t.Fatalf("sizes differ")
+	}
+	if a.Width() == 0 {
+		return
+	}
+	var x, y [TilePixels]Pixel15
+	for i := range a.st.xtiles() * a.st.ytiles() {
+		a.FlattenTile(&x, i)
+		b.FlattenTile(&y, i)
+		if x != y {
+			t.Fatalf("tile %d differs between the pooled and the unpooled canvas", i)
+		}
+	}
+}
+
 // FuzzCanvas applies random, mostly valid command sequences to a small
 // canvas: the engine must never panic and must keep every pixel valid.
 func FuzzCanvas(f *testing.F) {
@@ -76,8 +120,14 @@ func FuzzCanvas(f *testing.F) {
 	f.Add(seed)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := &byteReader{b: data}
+		var frames [][TilePixels]Pixel15
 		c := New()
+		ref := New() // same commands without tile recycling
+		ref.noPool = true
 		_ = c.Do(1, func(c *Canvas) error { return c.Resize(0, 100, 70, 0) })
+		_ = ref.Do(1, func(c *Canvas) error { return c.Resize(0, 100, 70, 0) })
+		c.SetUndoDepth(3 + int(r.u8()%4)) // small depths make truncation (and recycling) frequent
+		ref.SetUndoDepth(c.hist.limit)
 		ids := []uint32{0x101, 0x201, 0x301}
 		layer := func() uint32 { return ids[int(r.u8())%len(ids)] }
 		mode := func() BlendMode {
@@ -127,6 +177,9 @@ func FuzzCanvas(f *testing.F) {
 				if r.u8()&1 == 0 {
 					t, l = t&^63, l&^63
 				}
+				if c.Width()+int(l+rr) > 300 || c.Height()+int(t+b) > 300 {
+					continue // keep the per-step full-frame checks cheap
+				}
 				cmd = func(c *Canvas) error { return c.Resize(t, rr, b, l) }
 			case 7:
 				id, m, x, y := layer(), mode(), uint32(r.u8()), uint32(r.u8())
@@ -154,9 +207,14 @@ func FuzzCanvas(f *testing.F) {
 				cmd = func(c *Canvas) error { return c.LayerTreeMove(id, p, s) }
 			case 10:
 				c.UndoPoint(ctx)
+				ref.UndoPoint(ctx)
+				checkDirty(t, c, &frames)
 				continue
 			case 11:
-				_ = c.Undo(ctx, 0, r.u8()&1 != 0)
+				redo := r.u8()&1 != 0
+				_ = c.Undo(ctx, 0, redo)
+				_ = ref.Undo(ctx, 0, redo)
+				checkDirty(t, c, &frames)
 				continue
 			case 12:
 				id, sub, col, row, rep := layer(), r.u8()%3, uint16(r.u8()%3), uint16(r.u8()%3), uint16(r.u8()%4)
@@ -215,8 +273,10 @@ func FuzzCanvas(f *testing.F) {
 				cmd = func(c *Canvas) error { return c.DrawDabsClassic(ctx, fl, id, x, y, col, m, dabs) }
 			}
 			_ = c.Do(ctx, cmd)
+			_ = ref.Do(ctx, cmd)
+			checkDirty(t, c, &frames)
 		}
 		checkCanvas(t, c)
-		_, _ = c.TakeDirtyTiles()
+		checkSame(t, c, ref)
 	})
 }

@@ -158,3 +158,23 @@ func TestTimelineData(t *testing.T) {
 		t.Fatalf("moved key frame %+v", kf)
 	}
 }
+
+// Copying a group renumbers its children top-down, depth first, after the
+// new group's element id, skipping element ids of that context in use.
+func TestLayerTreeCreateCopyGroup(t *testing.T) {
+	t.Parallel()
+	c := newTestCanvas(t) // has layer 0x101
+	must(t, c.LayerTreeCreate(0x201, 0, 0, 0, true, false, "G"))
+	must(t, c.LayerTreeCreate(0x301, 0, 0x201, 0, false, true, "bottom"))
+	must(t, c.LayerTreeCreate(0x401, 0, 0x201, 0, true, true, "sub"))
+	must(t, c.LayerTreeCreate(0x501, 0, 0x401, 0, false, true, "in sub"))
+	must(t, c.LayerTreeCreate(0x601, 0x201, 0, 0, false, false, "copy"))
+	cp, _, _ := findLayer(c.st.root, 0x601)
+	if cp == nil || !cp.Group || len(cp.Children) != 2 {
+		t.Fatalf("copy: %+v", cp)
+	}
+	// top child ("sub") first: 0x701, its child 0x801, then "bottom" 0x901
+	if got := []uint32{cp.Children[1].ID, cp.Children[1].Children[0].ID, cp.Children[0].ID}; got[0] != 0x701 || got[1] != 0x801 || got[2] != 0x901 {
+		t.Fatalf("ids %x", got)
+	}
+}

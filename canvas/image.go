@@ -218,7 +218,7 @@ func (c *Canvas) PutTile(layer uint32, sub uint8, col, row, repeat uint16, t *Ti
 // TileFrom8 decodes a 64×64 premultiplied 8-bit tile (B,G,R,A bytes,
 // 16384 bytes), clamping colour channels to alpha when clamp is set.
 func TileFrom8(pix []byte, clamp bool) *Tile {
-	t := &Tile{}
+	t := &Tile{shared: true}
 	_ = pix[TilePixels*4-1]
 	for i := range t.Px {
 		o := i * 4
@@ -230,7 +230,7 @@ func TileFrom8(pix []byte, clamp bool) *Tile {
 // SolidTile returns a tile of one unpremultiplied 0xAARRGGBB colour.
 func SolidTile(argb uint32) *Tile {
 	p := pixelFromARGB(argb)
-	t := &Tile{}
+	t := &Tile{shared: true}
 	for i := range t.Px {
 		t.Px[i] = p
 	}

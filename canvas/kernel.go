@@ -70,19 +70,28 @@ func blendPixels(dst, src []Pixel15, O uint32, mode BlendMode) {
 // mask are equally long rows; src is the unpremultiplied brush colour.
 func blendMask(dst []Pixel15, src upixel15, mode BlendMode, mask []uint16, O uint32) {
 	mask = mask[:len(dst)]
+	dst = dst[:len(mask)]
 	switch modeTable[mode].fam {
 	case famNormal:
+		full := Pixel15{uint16(src.b), uint16(src.g), uint16(src.r), One}
+		d64 := pixelsAsU64(dst)
+		srcBR := uint64(src.b) | uint64(src.r)<<32
+		srcGA := uint64(src.g) | uint64(One)<<32
 		for i, m := range mask {
 			if m == 0 {
 				continue
 			}
 			o := (uint32(m) * O) >> 15
-			k := One - o
-			d := &dst[i]
-			d.B = uint16((uint32(d.B)*k + src.b*o) >> 15)
-			d.G = uint16((uint32(d.G)*k + src.g*o) >> 15)
-			d.R = uint16((uint32(d.R)*k + src.r*o) >> 15)
-			d.A = uint16((uint32(d.A)*k + One*o) >> 15)
+			if o == One { // k = 0: the brush colour replaces the pixel exactly
+				dst[i] = full
+				continue
+			}
+			k := uint64(One - o)
+			o64 := uint64(o)
+			p := d64[i]
+			br := (((p & laneMask) * k) + srcBR*o64) >> 15 & laneMask
+			ga := ((((p >> 16) & laneMask) * k) + srcGA*o64) >> 15 & laneMask
+			d64[i] = br | ga<<16
 		}
 	case famErase:
 		for i, m := range mask {

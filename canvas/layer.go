@@ -9,7 +9,11 @@ package canvas
 // otherwise it is frozen and must be cloned first.
 type Tile struct {
 	gen uint64
-	Px  [TilePixels]Pixel15
+	// shared marks tiles that may sit at several positions (solid fills,
+	// copied layers); they are never recycled (see pool.go).
+	shared bool
+	pooled bool // in the Canvas's free list
+	Px     [TilePixels]Pixel15
 }
 
 // Layer is one entry of the layer tree: a pixel layer or (Group) a group of
@@ -43,31 +47,37 @@ type sublayer struct {
 }
 
 // cloneLayer deep-copies the layer tree structure, sharing the tiles.
-func cloneLayer(l *Layer) *Layer {
+func cloneLayer(l *Layer) *Layer { return cloneLayerWith(l, nil) }
+
+// cloneLayerWith is cloneLayer taking tile-pointer slices from c's pool
+// when c is non-nil.
+func cloneLayerWith(l *Layer, c *Canvas) *Layer {
 	n := *l
 	if l.Group {
-		n.Children = cloneLayers(l.Children)
+		n.Children = cloneLayersWith(l.Children, c)
 		return &n
 	}
-	n.tiles = append([]*Tile(nil), l.tiles...)
+	n.tiles = c.copyTiles(l.tiles)
 	if len(l.subs) > 0 {
 		n.subs = make([]*sublayer, len(l.subs))
 		for i, s := range l.subs {
 			ns := *s
-			ns.tiles = append([]*Tile(nil), s.tiles...)
+			ns.tiles = c.copyTiles(s.tiles)
 			n.subs[i] = &ns
 		}
 	}
 	return &n
 }
 
-func cloneLayers(ls []*Layer) []*Layer {
+func cloneLayers(ls []*Layer) []*Layer { return cloneLayersWith(ls, nil) }
+
+func cloneLayersWith(ls []*Layer, c *Canvas) []*Layer {
 	if ls == nil {
 		return nil
 	}
 	out := make([]*Layer, len(ls))
 	for i, l := range ls {
-		out[i] = cloneLayer(l)
+		out[i] = cloneLayerWith(l, c)
 	}
 	return out
 }

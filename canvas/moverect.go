@@ -12,6 +12,12 @@ func blendModeExists(m BlendMode) bool {
 // 8-bit mask (w×h); pixels outside the canvas or with mask 0 stay
 // transparent.
 func (c *Canvas) selectImage(tiles []*Tile, x, y, w, h int, mask []byte, opacity uint16) []byte {
+	return c.selectSub(tiles, x, y, w, h, mask, w, opacity)
+}
+
+// selectSub is selectImage with a mask of row stride maskStride whose
+// first element corresponds to (x, y).
+func (c *Canvas) selectSub(tiles []*Tile, x, y, w, h int, mask []byte, maskStride int, opacity uint16) []byte {
 	img := make([]byte, w*h*4)
 	x0, y0 := max(x, 0), max(y, 0)
 	x1, y1 := min(x+w, c.st.w), min(y+h, c.st.h)
@@ -25,7 +31,7 @@ func (c *Canvas) selectImage(tiles []*Tile, x, y, w, h int, mask []byte, opacity
 			di := (py-y)*w + (px - x)
 			mo := uint8(255)
 			if mask != nil {
-				mo = mask[di]
+				mo = mask[(py-y)*maskStride+(px-x)]
 			}
 			if mo == 0 {
 				continue
@@ -64,11 +70,22 @@ func rectsIntersect(x, y, w, h, cw, ch int) bool {
 // entirely), then paste img at (ox, oy) on the destination.
 func (c *Canvas) cutAndPaste(src, dst *Layer, x, y, w, h int, mask []byte, img []byte, iw, ih, ox, oy int, blend BlendMode) {
 	if mask != nil {
-		mimg := make([]byte, w*h*4)
-		for i, a := range mask {
-			mimg[i*4], mimg[i*4+1], mimg[i*4+2], mimg[i*4+3] = a, a, a, a
+		// erase by the mask, built only for the part inside the canvas
+		x0, y0 := max(x, 0), max(y, 0)
+		x1, y1 := min(x+w, c.st.w), min(y+h, c.st.h)
+		if x0 < x1 && y0 < y1 {
+			ww, hh := x1-x0, y1-y0
+			mimg := make([]byte, ww*hh*4)
+			for j := range hh {
+				row := mask[(y0-y+j)*w+(x0-x):]
+				for i := range ww {
+					a := row[i]
+					o := (j*ww + i) * 4
+					mimg[o], mimg[o+1], mimg[o+2], mimg[o+3] = a, a, a, a
+				}
+			}
+			c.putPixels(src.tiles, ModeErase, x0, y0, ww, hh, mimg)
 		}
-		c.putPixels(src.tiles, ModeErase, x, y, w, h, mimg)
 	} else {
 		c.fillRectRaw(src.tiles, ModeReplace, x, y, x+w, y+h, upixel15{})
 	}
@@ -102,7 +119,19 @@ func (c *Canvas) MoveRect(layer, source uint32, sx, sy, tx, ty, w, h int32, blen
 		return err
 	}
 	defer c.endCommand()
-	img := c.selectImage(src.tiles, int(sx), int(sy), int(w), int(h), mask, Conv8To15(opacity))
-	c.cutAndPaste(src, dst, int(sx), int(sy), int(w), int(h), mask, img, int(w), int(h), int(tx), int(ty), blend)
+	// Only the part of the moved image that lands inside the canvas can
+	// change anything, so select just that window: the result is the same
+	// and a hostile w×h cannot make the engine allocate more than the
+	// canvas size.
+	ix0, iy0 := max(0, -int(tx)), max(0, -int(ty))
+	ix1, iy1 := min(int(w), c.st.w-int(tx)), min(int(h), c.st.h-int(ty))
+	var img []byte
+	var sub []byte
+	if mask != nil {
+		sub = mask[iy0*int(w)+ix0:]
+	}
+	iw, ih := ix1-ix0, iy1-iy0
+	img = c.selectSub(src.tiles, int(sx)+ix0, int(sy)+iy0, iw, ih, sub, int(w), Conv8To15(opacity))
+	c.cutAndPaste(src, dst, int(sx), int(sy), int(w), int(h), mask, img, iw, ih, int(tx)+ix0, int(ty)+iy0, blend)
 	return nil
 }

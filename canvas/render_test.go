@@ -110,6 +110,22 @@ func diffImages(got, want *image.NRGBA) (maxDiff, px int) {
 	return maxDiff, px
 }
 
+// firstDiffs describes the first n differing pixels (for failure messages).
+func firstDiffs(got, want *image.NRGBA, n int) string {
+	var sb strings.Builder
+	w, h := got.Bounds().Dx(), got.Bounds().Dy()
+	for y := 0; y < h && n > 0; y++ {
+		for x := 0; x < w && n > 0; x++ {
+			o := y*got.Stride + x*4
+			if g, e := got.Pix[o:o+4], want.Pix[o:o+4]; string(g) != string(e) {
+				fmt.Fprintf(&sb, "\n\t(%d,%d) got %v want %v", x, y, g, e)
+				n--
+			}
+		}
+	}
+	return sb.String()
+}
+
 type ceiling struct{ max, px int }
 
 const knownPath = "testdata/known_differences.tsv"
@@ -173,9 +189,9 @@ func TestRenderConformance(t *testing.T) {
 			t.Errorf("%s: size %v, want %v", name, got.Bounds().Size(), want.Bounds().Size())
 		case mx == 0:
 		case !isKnown:
-			t.Errorf("%s: max diff %d in %d px; was exact (not in %s)", name, mx, px, knownPath)
+			t.Errorf("%s: max diff %d in %d px; was exact (not in %s)%s", name, mx, px, knownPath, firstDiffs(got, want, 5))
 		case mx > k.max || px > k.px:
-			t.Errorf("%s: got worse: max diff %d in %d px, ceiling %d/%d", name, mx, px, k.max, k.px)
+			t.Errorf("%s: got worse: max diff %d in %d px, ceiling %d/%d%s", name, mx, px, k.max, k.px, firstDiffs(got, want, 5))
 		}
 	}
 	names := make([]string, 0, len(results))

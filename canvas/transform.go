@@ -675,6 +675,11 @@ func (c *Canvas) TransformRegion(layer, source uint32, bx, by, bw, bh int32, q [
 	if mask != nil && len(mask) != int(bw)*int(bh) {
 		return cmdErr(op, "mask has %d bytes, want %d", len(mask), int(bw)*int(bh))
 	}
+	if int64(bw)*int64(bh) > maxTransformArea {
+		// Drawpile would try to allocate the whole source image; refuse
+		// instead (see KNOWN_DIFFERENCES.md).
+		return cmdErr(op, "source rectangle %dx%d too large", bw, bh)
+	}
 	mode := int(interp)
 	if mode != InterpolationNearest {
 		mode = InterpolationBilinear

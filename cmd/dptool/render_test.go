@@ -1,8 +1,10 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"image"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -25,7 +27,7 @@ func TestRender(t *testing.T) {
 		t.Fatal("rendered .dprec differs from the reference")
 	}
 	out2 := filepath.Join(dir, "out2.png")
-	if err := run(context.Background(), []string{"render", name + ".dptxt", out2}, nil, &stderr, &stderr); err != nil {
+	if err := run(context.Background(), []string{"render", "--acl", name + ".dptxt", out2}, nil, &stderr, &stderr); err != nil {
 		t.Fatalf("render dptxt: %v (%s)", err, stderr.String())
 	}
 	if got := decodePNG(t, out2); !bytes.Equal(got, want) {
@@ -65,6 +67,10 @@ func decodePNG(t *testing.T, path string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pixelsOf(img)
+}
+
+func pixelsOf(img image.Image) []byte {
 	var buf bytes.Buffer
 	b := img.Bounds()
 	for y := b.Min.Y; y < b.Max.Y; y++ {
@@ -74,4 +80,42 @@ func decodePNG(t *testing.T, path string) []byte {
 		}
 	}
 	return buf.Bytes()
+}
+
+func TestRenderORA(t *testing.T) {
+	const name = "testdata/render/031_fillrect_normal_alpha"
+	out := filepath.Join(t.TempDir(), "out.ora")
+	var stderr bytes.Buffer
+	if err := run(context.Background(), []string{"render", "--ora", name + ".dprec", out}, nil, &stderr, &stderr); err != nil {
+		t.Fatalf("render: %v (%s)", err, stderr.String())
+	}
+	zr, err := zip.OpenReader(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	if len(zr.File) == 0 || zr.File[0].Name != "mimetype" || zr.File[0].Method != zip.Store {
+		t.Fatal("mimetype must be the first, stored entry")
+	}
+	names := map[string]bool{}
+	for _, f := range zr.File {
+		names[f.Name] = true
+	}
+	for _, want := range []string{"stack.xml", "mergedimage.png", "data/layer1.png", "data/background.png", "Thumbnails/thumbnail.png"} {
+		if !names[want] {
+			t.Errorf("missing %s (have %v)", want, names)
+		}
+	}
+	rc, err := zr.Open("mergedimage.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	img, err := png.Decode(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := pixelsOf(img), decodePNG(t, name+".png"); !bytes.Equal(got, want) {
+		t.Error("merged image differs from the reference")
+	}
 }
