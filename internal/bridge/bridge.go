@@ -27,6 +27,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"drawbridge/internal/session"
+	"drawbridge/internal/store"
+	"drawbridge/internal/systemd"
 	"drawbridge/web"
 )
 
@@ -41,8 +43,14 @@ type Bridge struct {
 	httpSrv *http.Server
 	tlsConf *tls.Config // nil without certificates
 	origins []string
+	store   *store.Store
+	ownSt   bool         // Close closes store
+	admin   *AdminServer // nil without --web-admin-port
+	bgStop  func()       // cancels the background goroutines (config watch, settings sync, watchdog)
+	notify  *systemd.Notifier
+	syncMu  sync.Mutex // serializes syncSettings so an older snapshot never replaces a newer one
 
-	wg sync.WaitGroup // accept loops and connection goroutines
+	wg sync.WaitGroup // accept loops, connection and background goroutines
 
 	mu     sync.Mutex // guards conns and closed
 	conns  map[closer]struct{}
@@ -57,38 +65,68 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Bridge, error
 	if logger == nil {
 		logger = slog.Default()
 	}
-	st := session.DefaultSettings()
-	if cfg.Settings != nil {
-		st = *cfg.Settings
+	b := &Bridge{cfg: cfg, logger: logger, conns: map[closer]struct{}{}, origins: cfg.AllowedOrigins, notify: cfg.Notifier}
+	b.store = cfg.Store
+	if b.store == nil {
+		st, err := store.Open(ctx, store.Options{ConfigFile: cfg.ConfigFile, Database: cfg.Database, Logger: logger.With("component", "store")})
+		if err != nil {
+			return nil, fmt.Errorf("open configuration: %w", err)
+		}
+		b.store, b.ownSt = st, true
 	}
-	st.WebSockets = true
-	b := &Bridge{cfg: cfg, logger: logger, conns: map[closer]struct{}{}, origins: cfg.AllowedOrigins}
+	fail := func(err error) (*Bridge, error) {
+		if b.ownSt {
+			b.store.Close()
+		}
+		return nil, err
+	}
 	if cfg.TLSCert != "" || cfg.TLSKey != "" {
 		kp, err := newCertLoader(cfg.TLSCert, cfg.TLSKey, logger)
 		if err != nil {
-			return nil, err
+			return fail(err)
 		}
 		b.tlsConf = &tls.Config{GetCertificate: kp.get, MinVersion: tls.VersionTLS12}
 	}
-	b.srv = session.NewServer(session.Options{Settings: st, Auth: cfg.Auth, Bans: cfg.Bans, Logger: logger})
-
-	var lc net.ListenConfig
-	tcpLn, err := lc.Listen(ctx, "tcp", cfg.tcpAddr())
-	if err != nil {
-		return nil, fmt.Errorf("listen tcp: %w", err)
+	auth, bans := cfg.Auth, cfg.Bans
+	if auth == nil {
+		auth = storeAuth{b.store}
 	}
-	httpLn, err := lc.Listen(ctx, "tcp", cfg.httpAddr())
+	if bans == nil {
+		bans = storeBans{b.store}
+	}
+	b.srv = session.NewServer(session.Options{Settings: b.currentSettings(), Auth: auth, Bans: bans, Logger: logger})
+	if err := enablePersistence(b.srv, cfg.Persist); err != nil {
+		b.srv.Shutdown(ctx)
+		return fail(err)
+	}
+
+	tcpLn, httpLn, err := b.listen(ctx)
 	if err != nil {
-		tcpLn.Close()
-		return nil, fmt.Errorf("listen http: %w", err)
+		return fail(err)
 	}
 	b.tcpLn, b.httpLn = tcpLn, httpLn
+	adminCfg := cfg.Admin
+	if adminCfg.Store == nil {
+		adminCfg.Store = b.store
+	}
+	if adminCfg.SettingsChanged == nil {
+		adminCfg.SettingsChanged = b.syncSettings
+	}
+	if b.admin, err = startAdmin(ctx, b, adminCfg); err != nil {
+		tcpLn.Close()
+		httpLn.Close()
+		return fail(err)
+	}
 	b.httpSrv = &http.Server{
 		Handler:           b.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
 	logger.Info("listening", "tcp", tcpLn.Addr().String(), "http", httpLn.Addr().String(), "tls", b.tlsConf != nil)
+	b.startBackground()
+	if err := b.notify.Ready(); err != nil {
+		logger.Warn("systemd readiness notification failed", "err", err)
+	}
 
 	b.wg.Add(2)
 	go func() {
@@ -142,6 +180,8 @@ func (b *Bridge) Close() error {
 	b.closed = true
 	b.mu.Unlock()
 
+	_ = b.notify.Stopping()
+	b.bgStop()
 	_ = b.tcpLn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -157,6 +197,11 @@ func (b *Bridge) Close() error {
 		c.forceClose()
 	}
 	b.wg.Wait()
+	if b.ownSt {
+		if err := b.store.Close(); err != nil {
+			b.logger.Error("close configuration store", "err", err)
+		}
+	}
 	if herr != nil && !errors.Is(herr, context.DeadlineExceeded) {
 		return fmt.Errorf("shutdown http: %w", herr)
 	}
@@ -193,6 +238,7 @@ func (b *Bridge) routes() http.Handler {
 	})
 	r.Get("/api/rooms/{code}", b.serveRoom)
 	r.Get("/r/{code}", b.serveRoomPage)
+	b.healthRoutes(r)
 	r.Handle("/*", http.FileServerFS(web.FS()))
 	return r
 }

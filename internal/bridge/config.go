@@ -9,8 +9,11 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"drawbridge/internal/session"
+	"drawbridge/internal/store"
+	"drawbridge/internal/systemd"
 )
 
 // Config is the bridge's configuration, filled from command-line flags by
@@ -38,12 +41,37 @@ type Config struct {
 	LogFormat string
 	LogLevel  string
 
-	// Settings overrides the session settings (nil = session.DefaultSettings).
+	// ConfigFile and Database are drawpile-srv's --config (INI file, read
+	// only, reloaded when it changes) and --database (SQLite). With neither,
+	// an in-memory default configuration is used.
+	ConfigFile, Database string
+	// Store, when non-nil, is used instead of opening ConfigFile/Database;
+	// the caller keeps ownership.
+	Store *store.Store
+	// Admin configures the admin API listener (--web-admin-*).
+	Admin AdminConfig
+
+	// Listeners are sockets handed over by systemd socket activation, by
+	// FileDescriptorName: "drawpile" replaces TCPAddr and "http" replaces
+	// HTTPAddr. A single unnamed socket is the Drawpile listener.
+	Listeners []systemd.Listener
+	// Notifier receives READY=1 once every listener is up, STOPPING=1 at
+	// shutdown and, every WatchdogInterval (0 = off), WATCHDOG=1 while the
+	// session registry answers. nil = not running under systemd.
+	Notifier         *systemd.Notifier
+	WatchdogInterval time.Duration
+
+	// Settings overrides the session settings taken from the store (nil =
+	// the store's settings, live).
 	Settings *session.Settings
 	// Auth and Bans plug in account and ban storage (nil = guests only,
 	// no bans).
 	Auth session.Authenticator
 	Bans session.BanChecker
+
+	// Persist configures file-backed sessions, templates and recordings
+	// (persist.go).
+	Persist PersistConfig
 }
 
 // Defaults.
@@ -82,7 +110,17 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Real-IP header is trusted")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	RegisterPersistFlags(fs, &c.Persist)
+	fs.StringVar(&c.ConfigFile, "config", "", "drawpile-srv configuration file (INI format; reloaded when it changes)")
+	fs.StringVar(&c.Database, "database", "", "drawpile-srv configuration database (SQLite; created if missing)")
+	registerAdminFlags(fs, &c.Admin)
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.ConfigFile != "" && c.Database != "" {
+		return c, fmt.Errorf("--config and --database cannot be used together")
+	}
+	if err := c.Admin.Validate(); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {

@@ -215,7 +215,7 @@ func (s *Session) Details() AdminDetails {
 		BaseSize:          s.resetBase,
 		OverrideSize:      s.overrideSize,
 		ResetThreshold:    s.resetThreshold,
-		MinResetThreshold: s.srv.settings.MinimumAutoResetThreshold,
+		MinResetThreshold: s.srv.settings().MinimumAutoResetThreshold,
 		Deputies:          s.deputies,
 		HasOpword:         len(s.opwordHash) > 0,
 		PreserveChat:      s.preserveChat,
@@ -347,7 +347,7 @@ func (s *Session) afterAdminRemoval(empty bool) {
 		s.srv.sessionChanged(s)
 		return
 	}
-	if linger := s.srv.settings.EmptySessionLingerTime; linger > 0 {
+	if linger := s.srv.settings().EmptySessionLingerTime; linger > 0 {
 		s.srv.sessionChanged(s)
 		time.AfterFunc(linger, func() {
 			s.lock()

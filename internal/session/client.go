@@ -104,7 +104,7 @@ func (c *Client) enqueue(f protocol.Frame, barrier int64) {
 	}
 	c.queue = append(c.queue, queued{f, barrier})
 	c.queueBytes += len(f)
-	if c.queueBytes > c.srv.settings.QueueBytes {
+	if c.queueBytes > c.srv.settings().QueueBytes {
 		c.overflow = true
 	}
 	c.mu.Unlock()
@@ -190,7 +190,7 @@ func (c *Client) leave() {
 // writeLoop is the writer goroutine.
 func (c *Client) writeLoop() {
 	defer close(c.done)
-	st := c.srv.settings
+	st := c.srv.settings()
 	var keepalive *time.Timer
 	var keepaliveC <-chan time.Time
 	if st.KeepAliveInterval > 0 {
@@ -297,7 +297,7 @@ var errWriteTimeout = errors.New("write deadline exceeded")
 
 // write writes one batch with the write deadline.
 func (c *Client) write(batch []protocol.Frame) error {
-	ctx, cancel := context.WithTimeout(c.ctx, c.srv.settings.WriteTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, c.srv.settings().WriteTimeout)
 	defer cancel()
 	err := c.conn.WriteFrames(ctx, batch)
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {

@@ -152,6 +152,7 @@ func (c *Client) handleCommand(s *Session, cmd protocol.Command) {
 	default:
 		c.cmdError(name, "Unknown command")
 	}
+	s.syncJournalLocked() // bans, invites and settings changed by the command
 	s.mu.Unlock()
 	if changed {
 		s.srv.sessionChanged(s)
@@ -184,7 +185,7 @@ func parseSize(s string) (int64, bool) {
 // sessionConfLocked applies a sessionconf command; it reports whether the
 // session description changed.
 func (s *Session) sessionConfLocked(c *Client, cmd protocol.Command) bool {
-	st := s.srv.settings
+	st := s.srv.settings()
 	mod := c.flags["MOD"]
 	var changes []string
 	passwordChanged := false

@@ -288,7 +288,7 @@ func (c *Client) loginLookup(cmd protocol.Command) {
 		return
 	}
 	if target == "" {
-		if c.srv.settings.MandatoryLookup {
+		if c.srv.settings().MandatoryLookup {
 			c.loginError("lookupRequired", "Lookup required", true)
 			return
 		}
@@ -332,7 +332,7 @@ func validUsername(name string) bool {
 // implicit user flags granted to everybody by the settings, in the order
 // drawpile-srv happened to list them in the transcripts.
 func (c *Client) implicitFlags(flags map[string]bool) {
-	st := c.srv.settings
+	st := c.srv.settings()
 	if st.AllowGuestWeb {
 		flags["WEB"] = true
 	}
@@ -359,7 +359,7 @@ func (c *Client) loginIdent(cmd protocol.Command) {
 		c.loginError("badUsername", "Invalid username", true)
 		return
 	}
-	if re := c.srv.settings.ForbiddenNames; re != nil && re.MatchString(name) {
+	if re := c.srv.settings().ForbiddenNames; re != nil && re.MatchString(name) {
 		c.loginError("forbiddenUsername", "Forbidden username", true)
 		return
 	}
@@ -384,7 +384,7 @@ func (c *Client) loginIdent(cmd protocol.Command) {
 			c.result(protocol.Result{Message: "Intent mismatch", State: "intentMismatch", Intent: "auth", Method: "guest"})
 			return
 		}
-		if !c.srv.settings.AllowGuests {
+		if !c.srv.settings().AllowGuests {
 			c.loginError("noGuest", "Guest logins are not allowed", true)
 			return
 		}
@@ -413,7 +413,7 @@ func (c *Client) loginIdent(cmd protocol.Command) {
 		c.loginError("webNotAllowed", "Browser logins are not allowed", true)
 		return
 	}
-	if av, ok := cmd.KwString("avatar"); ok && c.srv.settings.CustomAvatars && len(av) <= 4*protocol.MaxPayload/3 {
+	if av, ok := cmd.KwString("avatar"); ok && c.srv.settings().CustomAvatars && len(av) <= 4*protocol.MaxPayload/3 {
 		if b, err := base64.StdEncoding.DecodeString(av); err == nil && len(b) <= protocol.MaxPayload-300 {
 			l.avatar = b
 		}
@@ -547,7 +547,7 @@ func (c *Client) loginHost(cmd protocol.Command) {
 		c.loginError("badProtocol", "This server does not support this protocol version.", true)
 		return
 	}
-	if minV := c.srv.settings.MinimumProtocolVersion; minV != "" && !l.flags["MOD"] {
+	if minV := c.srv.settings().MinimumProtocolVersion; minV != "" && !l.flags["MOD"] {
 		mns, mserver, mmajor, mminor, ok := parseProtocol(minV)
 		ns, _, _, minor, _ := parseProtocol(proto)
 		switch {
@@ -609,7 +609,7 @@ func (c *Client) loginHost(cmd protocol.Command) {
 	default:
 		s.allowWeb = l.flags["WEBSESSION"]
 	}
-	s.invitesOn = c.srv.settings.Invites
+	s.invitesOn = c.srv.settings().Invites
 	c.id = uint8(userID)
 	c.enterLocked(s, caps, sidOf(c.sids(cmd)), false)
 	s.initUser = c
@@ -676,7 +676,7 @@ func (c *Client) loginJoin(cmd protocol.Command) {
 		c.loginError("syntax", "Invalid join", true)
 		return
 	}
-	if c.srv.settings.MandatoryLookup && (!l.lookupDone || l.lookupKind == "host") {
+	if c.srv.settings().MandatoryLookup && (!l.lookupDone || l.lookupKind == "host") {
 		c.loginError("lookupJoinMismatch", "Lookup was not for joining", true)
 		return
 	}
@@ -818,7 +818,7 @@ func (c *Client) loginJoin(cmd protocol.Command) {
 	for _, e := range s.logRing {
 		c.sendNow(jsonFrame(e))
 	}
-	if wm := c.srv.settings.WelcomeMessage; wm != "" {
+	if wm := c.srv.settings().WelcomeMessage; wm != "" {
 		c.sendNow(jsonFrame(protocol.Notice{Type: protocol.ReplyMsg, Message: wm}))
 	}
 	// Members get the notices below before the Join (drawpile-srv queues

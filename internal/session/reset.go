@@ -43,6 +43,8 @@ func (s *Session) initCompleteLocked() {
 		s.appendLocked(f, nil)
 	}
 	s.resetBase = 0
+	// --record starts when the session runs.
+	s.restartRecordingLocked()
 	close(s.grew) // held writers re-check the state
 	s.grew = make(chan struct{})
 	s.logLocked("Status", "Session initialized with size "+humanSize(s.histBytes), nil)
@@ -145,6 +147,7 @@ func (s *Session) replaceHistoryLocked(first int64, frames []protocol.Frame, tai
 		s.histBytes += int64(len(e.f))
 	}
 	s.resetBase = imageBytes
+	s.resetFileLocked()
 	close(s.grew)
 	s.grew = make(chan struct{})
 }
@@ -217,7 +220,7 @@ func (s *Session) thresholdLocked() int64 {
 	if s.resetThreshold <= 0 {
 		return 0
 	}
-	t := max(s.resetThreshold, s.srv.settings.MinimumAutoResetThreshold) + s.resetBase
+	t := max(s.resetThreshold, s.srv.settings().MinimumAutoResetThreshold) + s.resetBase
 	if lim := s.sizeLimitLocked(); lim > 0 {
 		t = min(t, lim*9/10)
 	}

@@ -27,8 +27,12 @@ type Options struct {
 // Server is the session registry: it accepts connections, runs their
 // login and owns the live sessions.
 type Server struct {
+	// st holds the current settings. SetSettings replaces the whole value
+	// (normalized); a stored Settings is never mutated, so readers may keep
+	// the pointer for the duration of one operation.
+	st atomic.Pointer[Settings]
+
 	// Immutable after NewServer.
-	settings Settings
 	auth     Authenticator
 	bans     BanChecker
 	logger   *slog.Logger
@@ -47,12 +51,13 @@ type Server struct {
 	clients  map[*Client]struct{}
 	watchers map[*Client]struct{} // identified, not yet in a session: get list updates
 	closed   bool
+
+	files atomic.Pointer[fileStore] // file-backed sessions (persist.go); nil = in memory
 }
 
 // NewServer returns a Server with no sessions.
 func NewServer(opts Options) *Server {
 	s := &Server{
-		settings: opts.Settings,
 		auth:     opts.Auth,
 		bans:     opts.Bans,
 		logger:   opts.Logger,
@@ -71,25 +76,9 @@ func NewServer(opts Options) *Server {
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
-	if s.settings.SessionUserLimit < 2 || s.settings.SessionUserLimit > 254 {
-		s.settings.SessionUserLimit = 254
-	}
-	if s.settings.WriteTimeout <= 0 {
-		s.settings.WriteTimeout = 10 * time.Second
-	}
-	if s.settings.BatchBytes <= 0 {
-		s.settings.BatchBytes = 256 * 1024
-	}
-	if s.settings.QueueBytes <= 0 {
-		s.settings.QueueBytes = 8 * 1024 * 1024
-	}
-	if s.settings.MaxLag <= 0 {
-		s.settings.MaxLag = 32 * 1024 * 1024
-	}
+	s.SetSettings(opts.Settings)
 	s.stopCleanup = make(chan struct{})
-	if s.settings.IdleTimeLimit > 0 {
-		go s.cleanupLoop()
-	}
+	go s.cleanupLoop() // checks IdleTimeLimit on every round, so it follows live changes
 	return s
 }
 
@@ -107,9 +96,10 @@ func (srv *Server) cleanupLoop() {
 		case <-t.C:
 		}
 		for _, s := range srv.Sessions() {
+			st := srv.settings()
 			s.lock()
-			idle := time.Since(s.lastEvent) > srv.settings.IdleTimeLimit &&
-				!(s.idleOverride && srv.settings.AllowIdleOverride) && s.state != StateShutdown
+			idle := st.IdleTimeLimit > 0 && time.Since(s.lastEvent) > st.IdleTimeLimit &&
+				!(s.idleOverride && st.AllowIdleOverride) && s.state != StateShutdown
 			s.mu.Unlock()
 			if idle {
 				s.terminate("Session terminated due to being idle too long", disconnectShutdown)
@@ -118,8 +108,33 @@ func (srv *Server) cleanupLoop() {
 	}
 }
 
-// Settings returns the server's settings.
-func (srv *Server) Settings() Settings { return srv.settings }
+// Settings returns the server's current settings.
+func (srv *Server) Settings() Settings { return *srv.settings() }
+
+// settings returns the current settings; callers must not modify them.
+func (srv *Server) settings() *Settings { return srv.st.Load() }
+
+// SetSettings replaces the server's settings, e.g. after the admin API or
+// a configuration reload changed them. Sessions read the new values at
+// their next use, as drawpile-srv applies its settings live.
+func (srv *Server) SetSettings(st Settings) {
+	if st.SessionUserLimit < 2 || st.SessionUserLimit > 254 {
+		st.SessionUserLimit = 254
+	}
+	if st.WriteTimeout <= 0 {
+		st.WriteTimeout = 10 * time.Second
+	}
+	if st.BatchBytes <= 0 {
+		st.BatchBytes = 256 * 1024
+	}
+	if st.QueueBytes <= 0 {
+		st.QueueBytes = 8 * 1024 * 1024
+	}
+	if st.MaxLag <= 0 {
+		st.MaxLag = 32 * 1024 * 1024
+	}
+	srv.st.Store(&st)
+}
 
 // SlowKicks returns how many clients were disconnected as slow consumers.
 func (srv *Server) SlowKicks() int64 { return srv.slowKicks.Load() }
@@ -163,7 +178,7 @@ func (srv *Server) Accept(conn Conn, info ConnInfo) (*Client, error) {
 
 // Greeting returns the login greeting for a connection (§4.3).
 func (srv *Server) Greeting(info ConnInfo) protocol.Greeting {
-	st := srv.settings
+	st := srv.settings()
 	var flags []string
 	if st.SessionCountLimit > 1 {
 		flags = append(flags, protocol.FlagMulti)
@@ -207,8 +222,12 @@ func (srv *Server) Greeting(info ConnInfo) protocol.Greeting {
 // Lookup finds a live session by id, alias or room code.
 func (srv *Server) Lookup(idOrAlias string) *Session {
 	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	return srv.lookupLocked(idOrAlias)
+	s := srv.lookupLocked(idOrAlias)
+	srv.mu.Unlock()
+	if s == nil {
+		s = srv.lookupTemplate(idOrAlias) // persist.go
+	}
+	return s
 }
 
 func (srv *Server) lookupLocked(key string) *Session {
@@ -243,8 +262,8 @@ func (srv *Server) Sessions() []*Session {
 func (srv *Server) watch(c *Client, emptyList bool) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	list := protocol.SessionList{Type: protocol.ReplyLogin, Message: "Welcome", Title: srv.settings.ServerTitle, Sessions: []protocol.SessionDesc{}}
-	if !emptyList && !srv.settings.MandatoryLookup {
+	list := protocol.SessionList{Type: protocol.ReplyLogin, Message: "Welcome", Title: srv.settings().ServerTitle, Sessions: []protocol.SessionDesc{}}
+	if !emptyList && !srv.settings().MandatoryLookup {
 		for _, s := range srv.sessions {
 			d := s.Desc()
 			if d.Unlisted && !c.mod.Load() {
@@ -264,7 +283,7 @@ func (srv *Server) watch(c *Client, emptyList bool) {
 			c.sendNow(jsonFrame(protocol.SessionList{Type: protocol.ReplyLogin, Message: "Welcome", Sessions: []protocol.SessionDesc{d}}))
 		}
 	}
-	if !emptyList && !srv.settings.MandatoryLookup {
+	if !emptyList && !srv.settings().MandatoryLookup {
 		srv.watchers[c] = struct{}{}
 	}
 }
@@ -329,7 +348,7 @@ func (srv *Server) createSession(founder, alias, proto string) (*Session, error)
 	now := time.Now()
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	if srv.closed || (srv.settings.SessionCountLimit > 0 && len(srv.sessions) >= srv.settings.SessionCountLimit) {
+	if srv.closed || (srv.settings().SessionCountLimit > 0 && len(srv.sessions) >= srv.settings().SessionCountLimit) {
 		return nil, errSessionLimit
 	}
 	if alias != "" && srv.lookupLocked(alias) != nil {
@@ -343,7 +362,7 @@ func (srv *Server) createSession(founder, alias, proto string) (*Session, error)
 	for srv.byCode[code] != nil {
 		code = newRoomCode()
 	}
-	st := srv.settings
+	st := srv.settings()
 	s := &Session{
 		srv:            srv,
 		id:             id,
@@ -366,6 +385,9 @@ func (srv *Server) createSession(founder, alias, proto string) (*Session, error)
 		nextBanID:      1,
 	}
 	s.logger = srv.logger.With("session", id, "alias", alias, "code", code)
+	if err := srv.createFileLocked(s); err != nil {
+		return nil, err
+	}
 	srv.sessions[id] = s
 	if alias != "" {
 		srv.byAlias[strings.ToLower(alias)] = s
