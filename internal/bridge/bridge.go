@@ -235,6 +235,7 @@ func (b *Bridge) routes() http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Get("/ws", b.serveWS)
 		r.Get("/drawpile-web/ws", b.serveWS)
+		b.proxyRoutes(r, b.cfg.Proxy)
 	})
 	r.Get("/api/rooms/{code}", b.serveRoom)
 	r.Get("/r/{code}", b.serveRoomPage)

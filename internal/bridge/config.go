@@ -50,6 +50,9 @@ type Config struct {
 	Store *store.Store
 	// Admin configures the admin API listener (--web-admin-*).
 	Admin AdminConfig
+	// Proxy configures proxy mode: browsers joining sessions on allowlisted
+	// Drawpile servers (--upstream, --proxy-*; proxy.go).
+	Proxy ProxyConfig
 
 	// Listeners are sockets handed over by systemd socket activation, by
 	// FileDescriptorName: "drawpile" replaces TCPAddr and "http" replaces
@@ -114,6 +117,7 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.ConfigFile, "config", "", "drawpile-srv configuration file (INI format; reloaded when it changes)")
 	fs.StringVar(&c.Database, "database", "", "drawpile-srv configuration database (SQLite; created if missing)")
 	registerAdminFlags(fs, &c.Admin)
+	RegisterProxyFlags(fs, &c.Proxy)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -121,6 +125,9 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 		return c, fmt.Errorf("--config and --database cannot be used together")
 	}
 	if err := c.Admin.Validate(); err != nil {
+		return c, err
+	}
+	if err := c.Proxy.Validate(); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
