@@ -49,6 +49,9 @@ type Bridge struct {
 	bgStop  func()       // cancels the background goroutines (config watch, settings sync, watchdog)
 	notify  *systemd.Notifier
 	syncMu  sync.Mutex // serializes syncSettings so an older snapshot never replaces a newer one
+	metrics *bridgeMetrics
+	tcpM    *transportMetrics
+	wsM     *transportMetrics
 
 	wg sync.WaitGroup // accept loops, connection and background goroutines
 
@@ -94,7 +97,9 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Bridge, error
 	if bans == nil {
 		bans = storeBans{b.store}
 	}
-	b.srv = session.NewServer(session.Options{Settings: b.currentSettings(), Auth: auth, Bans: bans, Logger: logger})
+	b.metrics = newBridgeMetrics(b.defaultMetrics())
+	b.tcpM, b.wsM = b.metrics.transport("tcp"), b.metrics.transport("ws")
+	b.srv = session.NewServer(session.Options{Settings: b.currentSettings(), Auth: auth, Bans: bans, Logger: logger, Observer: b.metrics})
 	if err := enablePersistence(b.srv, cfg.Persist); err != nil {
 		b.srv.Shutdown(ctx)
 		return fail(err)
@@ -108,6 +113,9 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Bridge, error
 	adminCfg := cfg.Admin
 	if adminCfg.Store == nil {
 		adminCfg.Store = b.store
+	}
+	if adminCfg.Metrics == nil {
+		adminCfg.Metrics = b.metrics.reg
 	}
 	if adminCfg.SettingsChanged == nil {
 		adminCfg.SettingsChanged = b.syncSettings
@@ -164,6 +172,15 @@ func (b *Bridge) TCPAddr() string { return b.tcpLn.Addr().String() }
 
 // HTTPAddr returns the HTTP listener's address.
 func (b *Bridge) HTTPAddr() string { return b.httpLn.Addr().String() }
+
+// AdminAddr returns the admin listener's address, or "" when the admin API
+// is off.
+func (b *Bridge) AdminAddr() string {
+	if b.admin == nil {
+		return ""
+	}
+	return b.admin.Addr()
+}
 
 // Server returns the session server (for admin tools and tests).
 func (b *Bridge) Server() *session.Server { return b.srv }

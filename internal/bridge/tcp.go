@@ -24,6 +24,7 @@ type tcpConn struct {
 	// bufs is reused for every batch (writev on plain TCP); owned by the
 	// session's writer goroutine.
 	bufs net.Buffers
+	m    *transportMetrics // immutable after construction
 
 	once sync.Once
 }
@@ -35,11 +36,14 @@ func (c *tcpConn) WriteFrames(ctx context.Context, frames []protocol.Frame) erro
 	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetWriteDeadline(time.Unix(1, 0)) })
 	defer stop()
 	c.bufs = c.bufs[:0]
+	n := 0
 	for _, f := range frames {
 		c.bufs = append(c.bufs, f)
+		n += len(f)
 	}
 	bufs := c.bufs // WriteTo consumes its receiver
 	_, err := bufs.WriteTo(c.nc)
+	c.m.sent(len(frames), n)
 	clear(c.bufs)
 	return err
 }
@@ -74,13 +78,15 @@ func (b *Bridge) acceptTCP() {
 			continue
 		}
 		delay = 0
-		tc := &tcpConn{raw: nc, nc: nc}
+		tc := &tcpConn{raw: nc, nc: nc, m: b.tcpM}
 		if !b.track(tc) {
 			nc.Close()
 			return
 		}
+		b.metrics.opened(b.tcpM, "tcp")
 		go func() {
 			defer b.untrack(tc)
+			defer b.tcpM.closed()
 			b.serveTCP(tc)
 		}()
 	}
@@ -123,6 +129,7 @@ func (b *Bridge) serveTCP(tc *tcpConn) {
 			}
 			return
 		}
+		tc.m.received(len(f))
 		if err := cl.Receive(f); err != nil {
 			return
 		}

@@ -24,11 +24,15 @@ type wsConn struct {
 }
 
 func (w *wsConn) WriteFrames(ctx context.Context, frames []protocol.Frame) error {
-	for _, f := range frames {
+	n := 0
+	for i, f := range frames {
 		if err := w.c.Write(ctx, websocket.MessageBinary, f.WS()); err != nil {
+			w.b.wsM.sent(i, n)
 			return err
 		}
+		n += len(f)
 	}
+	w.b.wsM.sent(len(frames), n)
 	return nil
 }
 
@@ -76,6 +80,8 @@ func (b *Bridge) serveWS(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer b.untrack(wc)
+	b.metrics.opened(b.wsM, "ws")
+	defer b.wsM.closed()
 	info := session.ConnInfo{Transport: "ws", Addr: b.remoteAddr(r), Browser: r.Header.Get("Origin") != ""}
 	cl, err := b.srv.Accept(wc, info)
 	if err != nil {
@@ -118,6 +124,7 @@ func (b *Bridge) serveWS(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 		binary.BigEndian.PutUint16(data, uint16(len(data)-protocol.HeaderLen))
+		b.wsM.received(len(data))
 		if err := cl.Receive(protocol.Frame(data)); err != nil {
 			return
 		}

@@ -27,6 +27,7 @@ type env struct {
 	ctx      context.Context
 	tcpAddr  string
 	httpAddr string
+	b        *bridge.Bridge
 }
 
 // newEnv starts a bridge on 127.0.0.1 with ephemeral ports; it is shut
@@ -45,7 +46,7 @@ func newEnv(t *testing.T, opts ...func(*bridge.Config)) *env {
 		t.Fatalf("start bridge: %v", err)
 	}
 	t.Cleanup(func() { b.Close() })
-	return &env{t: t, ctx: ctx, tcpAddr: fmt.Sprint(b.TCPAddr()), httpAddr: fmt.Sprint(b.HTTPAddr())}
+	return &env{t: t, ctx: ctx, tcpAddr: fmt.Sprint(b.TCPAddr()), httpAddr: fmt.Sprint(b.HTTPAddr()), b: b}
 }
 
 // kind selects a transport.

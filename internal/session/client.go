@@ -45,20 +45,21 @@ type Client struct {
 	closeMsg   string
 
 	// Guarded by the session's mu (valid while sess != nil).
-	id          uint8  // context id in the session
-	name        string // user name
-	authID      string
-	flags       map[string]bool // user flags (MOD, HOST, WEB, …)
-	avatar      []byte
-	op, trusted bool
-	muted       bool
-	old         bool // minor-incompatible client (join kwarg oldv)
-	keepalive   bool // announced KEEPALIVE
-	sid         string
-	lagKicked   bool  // checkLagLocked is already disconnecting it
-	catchupMark int64 // history index of this client's caughtup marker
-	joinBytes   int64 // history byte offset when it joined (lag base)
-	lastActive  time.Time
+	id           uint8  // context id in the session
+	name         string // user name
+	authID       string
+	flags        map[string]bool // user flags (MOD, HOST, WEB, …)
+	avatar       []byte
+	op, trusted  bool
+	muted        bool
+	old          bool // minor-incompatible client (join kwarg oldv)
+	keepalive    bool // announced KEEPALIVE
+	sid          string
+	lagKicked    bool      // checkLagLocked is already disconnecting it
+	catchupMark  int64     // history index of this client's caughtup marker
+	catchupStart time.Time // when the client joined (catch-up duration metric)
+	joinBytes    int64     // history byte offset when it joined (lag base)
+	lastActive   time.Time
 
 	// cursor is the next history index to send: written by the writer
 	// goroutine in Session.fetch and by the login before sess is set,

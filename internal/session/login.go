@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf16"
 
 	"drawbridge/protocol"
@@ -137,6 +138,7 @@ func (c *Client) badData(t protocol.Type, reason string) error {
 // loginError sends an error reply; fatal ones are followed by a
 // Disconnect and the end of the connection.
 func (c *Client) loginError(code, msg string, fatal bool) {
+	c.srv.observer.LoginFailed(code)
 	c.sendNow(jsonFrame(protocol.ErrorReply{Type: protocol.ReplyError, Code: code, Message: msg}))
 	if fatal {
 		c.Logger().Info("login failed", "code", code)
@@ -809,6 +811,7 @@ func (c *Client) loginJoin(cmd protocol.Command) {
 	mark := s.endLocked()
 	s.appendJSONLocked(protocol.CaughtUp{Type: protocol.ReplyCaughtUp, Key: key, HIdx: s.hidxLocked(mark)})
 	c.catchupMark = mark
+	c.catchupStart = time.Now()
 	c.joinBytes = s.cumBytes
 	sk := skip
 	c.result(protocol.Result{Message: "Joining a session!", State: "join", Join: &protocol.JoinInfo{

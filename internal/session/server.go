@@ -22,7 +22,25 @@ type Options struct {
 	Bans BanChecker
 	// Logger receives lifecycle logs; nil = slog.Default().
 	Logger *slog.Logger
+	// Observer receives events for metrics; nil = none.
+	Observer Observer
 }
+
+// Observer is told about server events worth counting. Its methods are
+// called with session locks held: they must be cheap and must not block
+// or call back into the server.
+type Observer interface {
+	// LoginFailed: a login ended with an error reply of this code.
+	LoginFailed(code string)
+	// CaughtUp: a joining client received the history up to its caughtup
+	// marker, d after it joined.
+	CaughtUp(d time.Duration)
+}
+
+type noObserver struct{}
+
+func (noObserver) LoginFailed(string)     {}
+func (noObserver) CaughtUp(time.Duration) {}
 
 // Server is the session registry: it accepts connections, runs their
 // login and owns the live sessions.
@@ -33,6 +51,7 @@ type Server struct {
 	st atomic.Pointer[Settings]
 
 	// Immutable after NewServer.
+	observer Observer
 	auth     Authenticator
 	bans     BanChecker
 	logger   *slog.Logger
@@ -59,6 +78,7 @@ type Server struct {
 func NewServer(opts Options) *Server {
 	s := &Server{
 		auth:     opts.Auth,
+		observer: opts.Observer,
 		bans:     opts.Bans,
 		logger:   opts.Logger,
 		sessions: map[string]*Session{},
@@ -72,6 +92,9 @@ func NewServer(opts Options) *Server {
 	}
 	if s.bans == nil {
 		s.bans = NoBans{}
+	}
+	if s.observer == nil {
+		s.observer = noObserver{}
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
