@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,6 +28,7 @@ import (
 	"drawbridge/internal/session"
 	"drawbridge/internal/store"
 	"drawbridge/internal/systemd"
+	"drawbridge/internal/webassets"
 	"drawbridge/web"
 )
 
@@ -50,6 +50,7 @@ type Bridge struct {
 	notify  *systemd.Notifier
 	syncMu  sync.Mutex // serializes syncSettings so an older snapshot never replaces a newer one
 	metrics *bridgeMetrics
+	assets  *webassets.Handler // the web client's static files
 	tcpM    *transportMetrics
 	wsM     *transportMetrics
 
@@ -97,6 +98,11 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Bridge, error
 	if bans == nil {
 		bans = storeBans{b.store}
 	}
+	assets, err := webassets.New(web.FS(), webassets.Options{Logger: logger.With("component", "assets"), AppPrefixes: []string{"/r/", "/watch/", "/embed/"}})
+	if err != nil {
+		return fail(fmt.Errorf("web client files: %w", err))
+	}
+	b.assets = assets
 	b.metrics = newBridgeMetrics(b.defaultMetrics())
 	b.tcpM, b.wsM = b.metrics.transport("tcp"), b.metrics.transport("ws")
 	b.srv = session.NewServer(session.Options{Settings: b.currentSettings(), Auth: auth, Bans: bans, Logger: logger, Observer: b.metrics})
@@ -255,9 +261,10 @@ func (b *Bridge) routes() http.Handler {
 		b.proxyRoutes(r, b.cfg.Proxy)
 	})
 	r.Get("/api/rooms/{code}", b.serveRoom)
-	r.Get("/r/{code}", b.serveRoomPage)
 	b.healthRoutes(r)
-	r.Handle("/*", http.FileServerFS(web.FS()))
+	// Static files of the web client: content-hashed names, precompressed
+	// variants, index.html for client-side routes such as /r/CODE.
+	r.Handle("/*", b.assets)
 	return r
 }
 
@@ -286,16 +293,4 @@ func (b *Bridge) serveRoom(w http.ResponseWriter, r *http.Request) {
 	d := s.Desc()
 	_ = json.NewEncoder(w).Encode(roomInfo{ID: d.ID, Code: s.Code(), Alias: d.Alias, Title: d.Title, Protocol: d.Protocol,
 		HasPassword: d.HasPassword, AllowWeb: d.AllowWeb, UserCount: d.UserCount, Nsfm: d.Nsfm})
-}
-
-// serveRoomPage serves the web client's index.html; the page reads the
-// code from its URL and resolves it through /api/rooms.
-func (b *Bridge) serveRoomPage(w http.ResponseWriter, r *http.Request) {
-	page, err := fs.ReadFile(web.FS(), "index.html")
-	if err != nil {
-		http.Error(w, "web client not built", http.StatusNotFound)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = w.Write(page)
 }

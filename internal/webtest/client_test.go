@@ -1,6 +1,7 @@
 package webtest
 
 import (
+	"flag"
 	"fmt"
 	"image/color"
 	"io/fs"
@@ -20,6 +21,31 @@ import (
 	"drawbridge/internal/webassets/precompress"
 	"drawbridge/web"
 )
+
+// screenshots, when set, is a directory where the browser tests write PNG
+// screenshots of the main screens (for docs/):
+//
+//	go test ./internal/webtest -run Client -args -screenshots=$PWD/docs/screenshots
+var screenshots = flag.String("screenshots", "", "directory for screenshots of the main screens")
+
+// shot saves a screenshot of the page as NAME.png when -screenshots is set.
+func shot(t testing.TB, p *Page, name string) {
+	t.Helper()
+	if *screenshots == "" {
+		return
+	}
+	b, err := p.Screenshot()
+	if err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.MkdirAll(*screenshots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(*screenshots, name+".png"), b, 0o644); err != nil {
+		t.Error(err)
+	}
+}
 
 // The wasm client is built once per test binary (buildClient) and removed
 // by TestMain.
@@ -176,6 +202,7 @@ func TestClientDrawsWithPressure(t *testing.T) {
 	if page, _ := Eval[string](p, "window.__drawbridge.page"); page != "name" {
 		t.Fatalf("page = %q, want the name prompt", page)
 	}
+	shot(t, p, "name-prompt")
 	if err := p.Exec(`document.getElementById('name-input').value = 'tester'; document.getElementById('name-ok').click()`); err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +230,7 @@ func TestClientDrawsWithPressure(t *testing.T) {
 	}
 	stroke := func(y, pressure float64) {
 		var pts []Point
-		for x := 200.0; x <= 600; x += 50 {
+		for x := 200.0; x <= 600; x += 100 {
 			sx, sy := toScreen(x, y)
 			pts = append(pts, Point{X: sx, Y: sy, Pressure: pressure, TiltX: 15})
 		}
@@ -269,6 +296,55 @@ func TestClientDrawsWithPressure(t *testing.T) {
 	if d, _ := Eval[int](p, "window.__drawbridge.dabs"); d < 10 {
 		t.Errorf("dabs = %d", d)
 	}
+	t.Logf("desktop part took %v", time.Since(start).Round(time.Millisecond))
+	shot(t, p, "canvas-desktop")
+
+	// Phone portrait with touch: a one-finger drag draws, and reaches the
+	// client as pointerType "touch".
+	phone := time.Now()
+	if err := p.SetViewport(390, 844, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitTrue("window.innerWidth === 390"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Exec(`document.querySelector('#fit').click()`); err != nil {
+		t.Fatal(err)
+	}
+	if err := sync(); err != nil {
+		t.Fatal(err)
+	}
+	var touches []Touch
+	for y := 800.0; y <= 1000; y += 100 {
+		sx, sy := toScreen(1200, y)
+		touches = append(touches, Touch{ID: 1, X: sx, Y: sy})
+	}
+	for i, tc := range touches {
+		kind := "touchMove"
+		if i == 0 {
+			kind = "touchStart"
+		}
+		if err := p.TouchEvent(kind, []Touch{tc}); err != nil {
+			t.Fatal(err)
+		}
+		if err := sync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.TouchEvent("touchEnd", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := sync(); err != nil {
+		t.Fatal(err)
+	}
+	if last, _ := Eval[map[string]any](p, "window.__drawbridge.lastPointer()"); last["type"] != "touch" {
+		t.Errorf("last pointer after touch drag = %v", last)
+	}
+	if px, _ := Eval[[]int](p, "window.__drawbridge.pixel(1200, 900)"); px[0] > 100 {
+		t.Errorf("touch drag did not draw: pixel %v", px)
+	}
+	t.Logf("phone part took %v", time.Since(phone).Round(time.Millisecond))
+	shot(t, p, "canvas-phone")
 	p.CheckNoPanic(t)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"image/png"
 	"log/slog"
@@ -341,17 +342,19 @@ func TestClientJoinsSession(t *testing.T) {
 		t.Errorf("page canvas (%d base64 bytes) differs from the replay of the session (%d)", len(pagePNG), len(want))
 	}
 	// The other page renders the remote strokes: its pixels (test hook) show
-	// the second stroke, and its canvas equals the replay too.
-	if err := viewer.WaitTrue(fmt.Sprintf("window.__drawbridge.canvasPNG() === %q", want)); err != nil {
-		t.Errorf("viewer canvas differs from the replay of the session: %v", err)
-	}
-	// The second stroke is on a layer at 50 % opacity: grey, not black.
+	// the second stroke (on a layer at 50 % opacity: grey, not black), and
+	// its canvas equals the replay too. The cheap pixel condition is polled
+	// first; encoding PNGs in a polling loop would slow the page down.
 	if err := viewer.WaitTrue("window.__drawbridge.pixel(260, 240)[0] < 200 && window.__drawbridge.pixel(30, 30).join() === '255,0,0,255'"); err != nil {
 		px, _ := Eval[[]int](viewer, "window.__drawbridge.pixel(260, 240)")
 		t.Errorf("viewer pixels do not show the strokes (pixel on stroke %v): %v", px, err)
 	}
+	if got, err := Eval[string](viewer, "window.__drawbridge.canvasPNG()"); err != nil || got != want {
+		t.Errorf("viewer canvas differs from the replay of the session (err %v)", err)
+	}
 	viewer.CheckNoPanic(t)
 
+	shot(t, p, "session-desktop")
 	// Users and cursors: the list shows both users; the bot's pointer gets
 	// a name label; the page's pointer reaches the bot.
 	if err := p.WaitTrue(`(() => { const t = document.getElementById('users').textContent; return t.includes('bot') && t.includes('painter (you)'); })()`); err != nil {
@@ -559,7 +562,7 @@ func BenchmarkClientFrameWork(b *testing.B) {
 
 // TestClientHostsSession hosts a session from the landing page's host
 // dialog; a Go bot joins it by the room code the page shows and sees the
-// initial canvas and the page's stroke.
+// initial canvas and the page's stroke; the page, an operator, kicks it.
 func TestClientHostsSession(t *testing.T) {
 	dir := buildClient(t)
 	b := startBridge(t)
@@ -572,8 +575,12 @@ func TestClientHostsSession(t *testing.T) {
 	if err := p.WaitTrue("window.__drawbridge && window.__drawbridge.page === 'landing'"); err != nil {
 		t.Fatalf("%v\nconsole:\n%s", err, p.ConsoleText())
 	}
-	if err := p.Exec(`document.getElementById('host-open').click();
-		document.getElementById('host-name').value = 'hoster';
+	shot(t, p, "landing")
+	if err := p.Exec(`document.getElementById('host-open').click()`); err != nil {
+		t.Fatal(err)
+	}
+	shot(t, p, "host-dialog")
+	if err := p.Exec(`document.getElementById('host-name').value = 'hoster';
 		document.getElementById('host-title').value = 'browser hosted';
 		document.getElementById('host-width').value = '320';
 		document.getElementById('host-height').value = '200';
@@ -589,6 +596,7 @@ func TestClientHostsSession(t *testing.T) {
 		px, _ := Eval[[]int](p, "window.__drawbridge.pixel(10, 10)")
 		t.Fatalf("hosted canvas not shown (pixel %v): %v", px, err)
 	}
+	shot(t, p, "hosted-invite")
 	code, err := Eval[string](p, "document.getElementById('invite-code').textContent")
 	if err != nil {
 		t.Fatal(err)
@@ -615,10 +623,12 @@ func TestClientHostsSession(t *testing.T) {
 	}
 	rp := &replay{c: canvas.New()}
 	msgs := make(chan botMsg, 4096)
+	botDone := make(chan error, 1)
 	go func() {
 		for {
 			m, err := bot.Recv(context.Background())
 			if err != nil {
+				botDone <- err
 				return
 			}
 			dm, err := protocol.Decode(m.Frame, protocol.Layout425)
@@ -659,6 +669,92 @@ func TestClientHostsSession(t *testing.T) {
 	want := base64.StdEncoding.EncodeToString(rp.png(t))
 	if got, err := Eval[string](p, "window.__drawbridge.canvasPNG()"); err != nil || got != want {
 		t.Errorf("host canvas differs from the joiner's replay (err %v)", err)
+	}
+
+	// The host is an operator: the user list offers actions on the bot,
+	// and Kick disconnects it.
+	if err := p.WaitTrue(`document.querySelector('#users button[data-act="kick"]') !== null`); err != nil {
+		list, _ := Eval[string](p, "document.getElementById('users').textContent")
+		t.Fatalf("no operator actions in the user list %q: %v", list, err)
+	}
+	if err := p.Exec(`document.querySelector('#users button[data-act="kick"]').click()`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-botDone:
+		var de *client.DisconnectError
+		if !errors.As(err, &de) {
+			t.Errorf("bot ended with %v, want a disconnect (kick)", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("kick from the page did not disconnect the bot")
+	}
+	p.CheckNoPanic(t)
+}
+
+// TestClientReconnects drops the page's connection (as a network failure
+// would) right before a stroke: the client reconnects with its history
+// index, and the stroke drawn while disconnected still reaches the bot;
+// afterwards the page's canvas equals the bot's replay.
+func TestClientReconnects(t *testing.T) {
+	dir := buildClient(t)
+	b, _, msgs, code, rp := hostSession(t)
+	base := serveWithBridge(t, dir, b)
+	br := Start(t, Options{Width: 1024, Height: 768})
+	p := br.NewPage(t)
+	if err := p.Navigate(base + "/r/" + code); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitTrue("window.__drawbridge && window.__drawbridge.page === 'name'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Exec(`document.getElementById('name-input').value = 'flaky'; document.getElementById('name-ok').click()`); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitTrue("window.__drawbridge.session === 'connected'"); err != nil {
+		t.Fatal(err)
+	}
+	uid, err := Eval[int](p, "window.__drawbridge.userID")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sync := func() error {
+		n, err := p.Counter("window.__drawbridge.updates")
+		if err != nil {
+			return err
+		}
+		return p.WaitAdvance("window.__drawbridge.updates", n, 1)
+	}
+	stroke := func(y float64) {
+		var pts []Point
+		for x := 100.0; x <= 500; x += 100 {
+			v, err := Eval[[]float64](p, fmt.Sprintf("window.__drawbridge.toScreen(%v, %v)", x, y))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pts = append(pts, Point{X: v[0], Y: v[1], Pressure: 1})
+		}
+		if err := p.PointerStroke(Stroke{Type: Pen, Points: pts}, sync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if dropped, err := Eval[bool](p, "window.__drawbridge.dropConnection()"); err != nil || !dropped {
+		t.Fatalf("dropConnection = %v, %v", dropped, err)
+	}
+	stroke(300) // drawn while the connection is down
+	if err := p.WaitTrue("window.__drawbridge.reconnects >= 1 && window.__drawbridge.session === 'connected'"); err != nil {
+		status, _ := Eval[string](p, "document.getElementById('status').textContent")
+		t.Fatalf("no reconnect (status %q): %v\nconsole:\n%s", status, err, p.ConsoleText())
+	}
+	waitBot(t, msgs, "the stroke drawn while disconnected", func(m botMsg) bool {
+		return m.typ == protocol.TypePenUp && int(m.ctx) == uid
+	})
+	if err := p.WaitTrue("window.__drawbridge.pixel(300, 300)[0] < 100"); err != nil {
+		t.Errorf("stroke missing on the page after reconnecting: %v", err)
+	}
+	want := base64.StdEncoding.EncodeToString(rp.png(t))
+	if got, err := Eval[string](p, "window.__drawbridge.canvasPNG()"); err != nil || got != want {
+		t.Errorf("page canvas differs from the replay after reconnecting (err %v)", err)
 	}
 	p.CheckNoPanic(t)
 }

@@ -1,0 +1,508 @@
+//go:build js
+
+package main
+
+import (
+	"strconv"
+	"strings"
+	"syscall/js"
+
+	"drawbridge/internal/webui"
+)
+
+// nameKey is the localStorage key of the remembered user name.
+const nameKey = "drawbridge.name"
+
+// dom is the thin HTML layer: it binds the elements of index.html by id,
+// forwards user actions to the game as queued commands, and is updated by
+// the game goroutine. It holds no state of its own beyond element handles.
+type dom struct {
+	doc      js.Value
+	q        *eventQueue
+	funcs    []js.Func // kept alive for the page's lifetime
+	page     string    // "landing", "name" or "canvas"
+	room     string    // room code from /r/CODE
+	password string    // from the URL fragment (#password)
+	pwBound  bool
+	pwDone   func(string)
+}
+
+func newDOM(q *eventQueue) *dom {
+	d := &dom{doc: js.Global().Get("document"), q: q}
+	d.hide("loading")
+	path := js.Global().Get("location").Get("pathname").String()
+	href := js.Global().Get("location").Get("href").String()
+	if code, pw := webui.ParseRoomLink(href); strings.HasPrefix(path, "/r/") && code != "" {
+		d.room, d.password = code, pw
+		d.showNamePrompt()
+	} else {
+		d.showLanding()
+	}
+	d.bindToolbar()
+	d.bindChat()
+	d.bindHost()
+	return d
+}
+
+func (d *dom) el(id string) js.Value { return d.doc.Call("getElementById", id) }
+
+func (d *dom) hide(id string) {
+	if e := d.el(id); e.Truthy() {
+		e.Set("hidden", true)
+	}
+}
+
+func (d *dom) show(id string) {
+	if e := d.el(id); e.Truthy() {
+		e.Set("hidden", false)
+	}
+}
+
+// on adds an event listener that runs f on a callback goroutine.
+func (d *dom) on(e js.Value, typ string, f func(ev js.Value)) {
+	if !e.Truthy() {
+		return
+	}
+	fn := js.FuncOf(func(this js.Value, args []js.Value) any {
+		f(args[0])
+		return nil
+	})
+	d.funcs = append(d.funcs, fn)
+	e.Call("addEventListener", typ, fn)
+}
+
+func (d *dom) showLanding() {
+	d.page = "landing"
+	d.show("landing")
+	d.on(d.el("landing"), "submit", func(ev js.Value) {
+		ev.Call("preventDefault")
+		code := webui.RoomCode(d.el("room-input").Get("value").String())
+		if code == "" {
+			d.showError("Enter a room code (like K7QX2M) or paste an invite link.")
+			return
+		}
+		js.Global().Get("location").Set("href", "/r/"+code)
+	})
+}
+
+// bindHost wires the landing page's host dialog.
+func (d *dom) bindHost() {
+	d.on(d.el("host-open"), "click", func(js.Value) {
+		d.hide("landing")
+		d.show("host-dialog")
+		in := d.el("host-name")
+		if ls := js.Global().Get("localStorage"); ls.Truthy() {
+			if v := ls.Call("getItem", nameKey); v.Truthy() {
+				in.Set("value", v.String())
+			}
+		}
+		in.Call("focus")
+	})
+	d.on(d.el("host-dialog"), "submit", func(ev js.Value) {
+		ev.Call("preventDefault")
+		val := func(id string) string { return d.el(id).Get("value").String() }
+		name := strings.TrimSpace(val("host-name"))
+		if name == "" {
+			return
+		}
+		w, _ := strconv.Atoi(val("host-width"))
+		h, _ := strconv.Atoi(val("host-height"))
+		bg, err := webui.ParseHex(val("host-bg"))
+		if err != nil {
+			bg = webui.Color{R: 255, G: 255, B: 255, A: 255}
+		}
+		ho := hostOptions{
+			Title: strings.TrimSpace(val("host-title")), Password: val("host-password"),
+			NSFM: d.el("host-nsfm").Get("checked").Bool(), Unlisted: d.el("host-unlisted").Get("checked").Bool(),
+			Width: w, Height: h, Background: bg,
+		}
+		if ls := js.Global().Get("localStorage"); ls.Truthy() {
+			ls.Call("setItem", nameKey, name)
+		}
+		d.hide("host-dialog")
+		d.q.do(func(g *Game) {
+			g.ui.enterCanvas(name)
+			g.startHost(name, ho)
+		})
+	})
+	copyText := func(text string) {
+		if cb := js.Global().Get("navigator").Get("clipboard"); cb.Truthy() {
+			cb.Call("writeText", text)
+		}
+	}
+	d.on(d.el("copy-code"), "click", func(js.Value) { copyText(d.el("invite-code").Get("textContent").String()) })
+	d.on(d.el("copy-link"), "click", func(js.Value) {
+		// The link is copied, never shown large (streamers share screens).
+		copyText(js.Global().Get("location").Get("origin").String() + "/r/" + d.el("invite-code").Get("textContent").String())
+	})
+	d.on(d.el("invite-close"), "click", func(js.Value) { d.hide("invite") })
+}
+
+// showInvite shows the room code of a hosted session with copy buttons.
+func (d *dom) showInvite(code string) {
+	if code == "" {
+		return
+	}
+	d.el("invite-code").Set("textContent", code)
+	d.show("invite")
+	d.room = code
+	// The address bar becomes the room link, so a reload rejoins.
+	js.Global().Get("history").Call("replaceState", nil, "", "/r/"+code)
+}
+
+func (d *dom) showNamePrompt() {
+	d.page = "name"
+	d.show("name-dialog")
+	in := d.el("name-input")
+	if ls := js.Global().Get("localStorage"); ls.Truthy() {
+		if v := ls.Call("getItem", nameKey); v.Truthy() {
+			in.Set("value", v.String())
+		}
+	}
+	in.Call("focus")
+	d.on(d.el("name-dialog"), "submit", func(ev js.Value) {
+		ev.Call("preventDefault")
+		name := strings.TrimSpace(in.Get("value").String())
+		if name == "" {
+			return
+		}
+		if ls := js.Global().Get("localStorage"); ls.Truthy() {
+			ls.Call("setItem", nameKey, name)
+		}
+		d.hide("name-dialog")
+		d.q.do(func(g *Game) {
+			g.ui.enterCanvas(name)
+			g.startSession(name, d.room, d.password)
+		})
+	})
+}
+
+func (d *dom) enterCanvas(name string) {
+	d.page = "canvas"
+	d.show("toolbar")
+	d.show("side")
+	d.show("status")
+	d.setLayers([]string{"Layer 1"}, 0)
+	d.setStatus("Room " + d.room + " · " + name)
+}
+
+func (d *dom) bindToolbar() {
+	buttons := d.doc.Call("querySelectorAll", "#toolbar button[data-tool]")
+	for i := 0; i < buttons.Length(); i++ {
+		b := buttons.Index(i)
+		tool := b.Get("dataset").Get("tool").String()
+		d.on(b, "click", func(js.Value) { d.q.do(func(g *Game) { g.setTool(tool) }) })
+	}
+	d.on(d.el("color"), "input", func(ev js.Value) {
+		if c, err := webui.ParseHex(ev.Get("target").Get("value").String()); err == nil {
+			d.q.do(func(g *Game) { g.setColor(c) })
+		}
+	})
+	slider := func(id string, set func(g *Game, v float64)) {
+		d.on(d.el(id), "input", func(ev js.Value) {
+			v, err := strconv.ParseFloat(ev.Get("target").Get("value").String(), 64)
+			if err == nil {
+				d.q.do(func(g *Game) { set(g, v) })
+			}
+		})
+	}
+	slider("size", func(g *Game, v float64) { g.brush.Size = v })
+	slider("opacity", func(g *Game, v float64) { g.brush.Opacity = v / 100 })
+	slider("hardness", func(g *Game, v float64) { g.brush.Hardness = v / 100 })
+	d.on(d.el("fit"), "click", func(js.Value) { d.q.do(func(g *Game) { g.fit() }) })
+	d.on(d.el("undo"), "click", func(js.Value) { d.q.do(func(g *Game) { g.undo(false) }) })
+	d.on(d.el("redo"), "click", func(js.Value) { d.q.do(func(g *Game) { g.undo(true) }) })
+	d.on(d.el("panel-toggle"), "click", func(js.Value) { d.el("side").Get("classList").Call("toggle", "toggled") })
+	d.on(d.el("download"), "click", func(js.Value) { d.q.do(func(g *Game) { g.downloadPNG() }) })
+	d.on(d.el("layer-add"), "click", func(js.Value) { d.q.do(func(g *Game) { g.addLayer() }) })
+	d.on(d.el("layer-del"), "click", func(js.Value) { d.q.do(func(g *Game) { g.deleteLayer() }) })
+	d.on(d.el("layer-hide"), "click", func(js.Value) { d.q.do(func(g *Game) { g.toggleHidden() }) })
+	// Opacity is sent when the slider is released ("change"), not on every
+	// step, so one drag is one undoable command.
+	d.on(d.el("layer-opacity"), "change", func(ev js.Value) {
+		if v, err := strconv.ParseFloat(ev.Get("target").Get("value").String(), 64); err == nil {
+			d.q.do(func(g *Game) { g.setLayerOpacity(v) })
+		}
+	})
+	d.on(d.el("layer-rename"), "submit", func(ev js.Value) {
+		ev.Call("preventDefault")
+		title := strings.TrimSpace(d.el("layer-title").Get("value").String())
+		d.q.do(func(g *Game) { g.renameLayer(title) })
+	})
+	d.on(d.el("users"), "click", func(ev js.Value) {
+		b := ev.Get("target").Call("closest", "button")
+		if !b.Truthy() {
+			return
+		}
+		act := b.Get("dataset").Get("act").String()
+		id, err := strconv.Atoi(b.Get("dataset").Get("user").String())
+		if err != nil || id < 0 || id > 255 {
+			return
+		}
+		d.q.do(func(g *Game) { g.userAction(act, uint8(id)) })
+	})
+	d.on(d.el("layers"), "click", func(ev js.Value) {
+		li := ev.Get("target").Call("closest", "li")
+		if !li.Truthy() {
+			return
+		}
+		if i, err := strconv.Atoi(li.Get("dataset").Get("index").String()); err == nil {
+			d.q.do(func(g *Game) { g.selectLayer(i) })
+		}
+	})
+	d.on(d.el("mirror"), "click", func(js.Value) { d.q.do(func(g *Game) { g.toggleMirror() }) })
+}
+
+func (d *dom) bindChat() {
+	in := d.el("chat-input")
+	d.on(d.el("chat-form"), "submit", func(ev js.Value) {
+		ev.Call("preventDefault")
+		text := strings.TrimSpace(in.Get("value").String())
+		if text == "" {
+			return
+		}
+		in.Set("value", "")
+		name := ""
+		if ls := js.Global().Get("localStorage"); ls.Truthy() {
+			if v := ls.Call("getItem", nameKey); v.Truthy() {
+				name = v.String()
+			}
+		}
+		d.q.do(func(g *Game) { g.sendChat(name, text) })
+	})
+}
+
+// Methods below are called by the game goroutine.
+
+func (d *dom) setActiveTool(name string) {
+	buttons := d.doc.Call("querySelectorAll", "#toolbar button[data-tool]")
+	for i := 0; i < buttons.Length(); i++ {
+		b := buttons.Index(i)
+		b.Get("classList").Call("toggle", "active", b.Get("dataset").Get("tool").String() == name)
+	}
+}
+
+func (d *dom) setColor(c webui.Color, recent []webui.Color) {
+	if in := d.el("color"); in.Truthy() {
+		in.Set("value", webui.Color{R: c.R, G: c.G, B: c.B, A: 255}.Hex())
+	}
+	box := d.el("recent")
+	if !box.Truthy() {
+		return
+	}
+	box.Set("textContent", "")
+	for _, rc := range recent {
+		b := d.doc.Call("createElement", "button")
+		b.Set("title", rc.Hex())
+		b.Get("style").Set("background", rc.Hex())
+		b.Call("setAttribute", "aria-label", "colour "+rc.Hex())
+		rc := rc
+		d.on(b, "click", func(js.Value) { d.q.do(func(g *Game) { g.setColor(rc) }) })
+		box.Call("appendChild", b)
+	}
+}
+
+func (d *dom) setStatus(s string) {
+	if e := d.el("status"); e.Truthy() {
+		e.Set("textContent", s)
+	}
+}
+
+func (d *dom) showError(s string) {
+	if e := d.el("error"); e.Truthy() {
+		e.Set("textContent", s)
+		e.Set("hidden", false)
+	}
+}
+
+func (d *dom) addChat(from, text string) {
+	log := d.el("chat-log")
+	if !log.Truthy() {
+		return
+	}
+	p := d.doc.Call("createElement", "div")
+	b := d.doc.Call("createElement", "b")
+	b.Set("textContent", from+": ") // textContent: never HTML from users
+	p.Call("appendChild", b)
+	p.Call("appendChild", d.doc.Call("createTextNode", text))
+	log.Call("appendChild", p)
+	log.Set("scrollTop", log.Get("scrollHeight"))
+}
+
+func (d *dom) setLayers(names []string, active int) {
+	ul := d.el("layers")
+	if !ul.Truthy() {
+		return
+	}
+	ul.Set("textContent", "")
+	for i, n := range names {
+		li := d.doc.Call("createElement", "li")
+		li.Set("textContent", n)
+		li.Get("dataset").Set("index", strconv.Itoa(i))
+		if i == active {
+			li.Get("classList").Call("add", "active")
+		}
+		ul.Call("appendChild", li)
+	}
+}
+
+func (d *dom) setUndoEnabled(on bool) {
+	for _, id := range []string{"undo", "redo"} {
+		if e := d.el(id); e.Truthy() {
+			e.Set("disabled", !on)
+		}
+	}
+}
+
+// download offers data as a file through a temporary object URL.
+func (d *dom) download(name, mime string, data []byte) {
+	arr := js.Global().Get("Uint8Array").New(len(data))
+	js.CopyBytesToJS(arr, data)
+	blob := js.Global().Get("Blob").New([]any{arr}, map[string]any{"type": mime})
+	url := js.Global().Get("URL").Call("createObjectURL", blob)
+	a := d.doc.Call("createElement", "a")
+	a.Set("href", url)
+	a.Set("download", name)
+	d.doc.Get("body").Call("appendChild", a)
+	a.Call("click")
+	a.Call("remove")
+	js.Global().Get("URL").Call("revokeObjectURL", url)
+}
+
+// askPassword shows the password dialog; submit calls done with the text
+// (on a callback goroutine; done must not block).
+func (d *dom) askPassword(done func(string)) {
+	d.show("password-dialog")
+	in := d.el("password-input")
+	in.Call("focus")
+	if d.pwBound {
+		d.pwDone = done
+		return
+	}
+	d.pwBound, d.pwDone = true, done
+	d.on(d.el("password-dialog"), "submit", func(ev js.Value) {
+		ev.Call("preventDefault")
+		pw := in.Get("value").String()
+		if pw == "" {
+			return
+		}
+		d.hide("password-dialog")
+		d.pwDone(pw)
+	})
+}
+
+// setUsers shows the user list with roles; self is marked. Operators get
+// buttons for the other users (op, trust, kick, ban).
+func (d *dom) setUsers(users []webui.User, self uint8, amOp bool) {
+	ul := d.el("users")
+	if !ul.Truthy() {
+		return
+	}
+	ul.Set("textContent", "")
+	for _, u := range users {
+		li := d.doc.Call("createElement", "li")
+		name := u.Name
+		if u.ID == self {
+			name += " (you)"
+		}
+		li.Set("textContent", name)
+		role := u.Role()
+		if u.Locked {
+			role = strings.TrimSpace(role + " locked")
+		}
+		if role != "" {
+			sp := d.doc.Call("createElement", "span")
+			sp.Set("className", "role")
+			sp.Set("textContent", role)
+			li.Call("appendChild", sp)
+		}
+		if amOp && u.ID != self {
+			acts := [][2]string{{"op", "Op"}, {"trust", "Trust"}, {"kick", "Kick"}, {"ban", "Ban"}}
+			if u.Op {
+				acts[0] = [2]string{"deop", "Deop"}
+			}
+			if u.Trusted {
+				acts[1] = [2]string{"untrust", "Untrust"}
+			}
+			box := d.doc.Call("createElement", "span")
+			box.Set("className", "user-actions")
+			for _, a := range acts {
+				b := d.doc.Call("createElement", "button")
+				b.Set("textContent", a[1])
+				b.Get("dataset").Set("act", a[0])
+				b.Get("dataset").Set("user", int(u.ID))
+				b.Set("title", a[1]+" "+u.Name)
+				box.Call("appendChild", b)
+			}
+			li.Call("appendChild", box)
+		}
+		ul.Call("appendChild", li)
+	}
+}
+
+// cursorLabel is another user's name at a screen position.
+type cursorLabel struct {
+	name string
+	x, y float64
+}
+
+// setCursorLabels positions one label per cursor, reusing elements.
+func (d *dom) setCursorLabels(labels []cursorLabel) {
+	box := d.el("cursors")
+	if !box.Truthy() {
+		return
+	}
+	kids := box.Get("children")
+	for kids.Length() < len(labels) {
+		box.Call("appendChild", d.doc.Call("createElement", "span"))
+	}
+	for i := kids.Length() - 1; i >= len(labels); i-- {
+		kids.Index(i).Call("remove")
+	}
+	for i, l := range labels {
+		sp := kids.Index(i)
+		if sp.Get("textContent").String() != l.name {
+			sp.Set("textContent", l.name)
+		}
+		sp.Get("style").Set("transform", "translate("+strconv.FormatFloat(l.x, 'f', 0, 64)+"px,"+strconv.FormatFloat(l.y, 'f', 0, 64)+"px)")
+	}
+}
+
+// setLayerState marks hidden layers in the list (same order as setLayers).
+func (d *dom) setLayerState(hidden []bool) {
+	items := d.doc.Call("querySelectorAll", "#layers li")
+	for i := 0; i < items.Length() && i < len(hidden); i++ {
+		items.Index(i).Get("classList").Call("toggle", "hidden", hidden[i])
+	}
+}
+
+// setLayerControls enables the layer buttons and shows the current
+// layer's title and opacity.
+func (d *dom) setLayerControls(enabled bool, title string, opacity int) {
+	for _, id := range []string{"layer-add", "layer-del", "layer-hide", "layer-opacity", "layer-title"} {
+		if e := d.el(id); e.Truthy() {
+			e.Set("disabled", !enabled && id != "layer-add")
+		}
+	}
+	if e := d.el("layer-title"); e.Truthy() && !d.doc.Get("activeElement").Equal(e) {
+		e.Set("value", title)
+	}
+	if e := d.el("layer-opacity"); e.Truthy() {
+		e.Set("value", opacity)
+	}
+}
+
+// setProgress shows the catch-up progress bar at pct percent; a negative
+// pct hides it.
+func (d *dom) setProgress(pct int) {
+	e := d.el("catchup")
+	if !e.Truthy() {
+		return
+	}
+	if pct < 0 {
+		e.Set("hidden", true)
+		return
+	}
+	e.Set("value", pct)
+	e.Set("hidden", false)
+}

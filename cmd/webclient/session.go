@@ -1,0 +1,727 @@
+//go:build js
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"drawbridge/canvas"
+	"drawbridge/internal/webui"
+	"drawbridge/protocol"
+)
+
+// maxPending bounds the own messages waiting for their echo. Past it the
+// list is dropped (the canvas may then show own strokes twice until the
+// next reset), rather than growing without limit if a server never echoes.
+const maxPending = 1 << 16
+
+// online is the state of a joined session; owned by the game goroutine.
+type online struct {
+	j        *joined
+	ctx      context.Context
+	cancel   context.CancelFunc
+	engine   *canvas.Canvas
+	layer    uint32           // drawing layer, 0 when there is none
+	pending  []protocol.Frame // own messages applied locally, not yet echoed
+	resend   bool             // send pending again when caught up (resumed)
+	shownPct int              // catch-up percentage on screen
+	smooth   webui.Smoother[remoteMsg]
+	caughtUp bool
+	tile     []byte // RenderTileRGBA buffer
+	users    webui.Users
+	usersVer int             // users.Version last shown
+	hidden   map[uint32]bool // layers hidden locally
+
+	// Own pointer broadcast (MovePointer), throttled.
+	hover       webui.Vec
+	hoverSent   webui.Vec
+	lastPtrTick int
+	laserTick   int // tick of the last laser action
+
+	// Tiles waiting to be flattened into the raster (see syncEngine).
+	dirty      []bool
+	ndirty     int
+	nextDirty  int
+	allDirty   bool
+	lastRender time.Time
+}
+
+// startSession starts the network goroutine for the room.
+func (g *Game) startSession(name, room, password string) {
+	if g.netCancel != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g.netCancel = cancel
+	go runSession(ctx, g.logger, name, room, password, g.pwc, g.netc)
+}
+
+// startHost starts the network goroutine that hosts a new session.
+func (g *Game) startHost(name string, ho hostOptions) {
+	if g.netCancel != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g.netCancel = cancel
+	go runHost(ctx, g.logger, name, ho, g.netc)
+}
+
+// handleNet applies one network event (the local canvas stays usable
+// after a session ends).
+func (g *Game) handleNet(ev netEvent) {
+	switch {
+	case ev.err != nil:
+		g.ui.setProgress(-1)
+		g.ui.showError(ev.err.Error())
+		g.ui.setStatus("Not connected: " + ev.err.Error())
+		if g.netCancel != nil {
+			g.netCancel()
+		}
+		g.on = nil
+	case ev.needPassword:
+		g.ui.askPassword(func(pw string) {
+			select {
+			case g.pwc <- pw:
+			default:
+			}
+		})
+	case ev.joined != nil && ev.joined.reconnect && g.on != nil:
+		g.rejoined(ev.joined)
+	case ev.joined != nil:
+		g.on = &online{j: ev.joined, engine: canvas.New(), tile: make([]byte, canvas.TilePixels*4), hidden: map[uint32]bool{}}
+		if ev.joined.host {
+			g.on.caughtUp = true // nothing to catch up with: we made it
+			for _, m := range ev.joined.snapshot {
+				if err := g.on.engine.Apply(ev.joined.userID, m); err != nil {
+					g.logger.Error("apply own initial canvas", "type", m.MessageType(), "err", err)
+				}
+			}
+			g.refreshLayers()
+			g.ui.setStatus("Hosting " + ev.joined.title)
+			g.ui.showInvite(ev.joined.code)
+		} else {
+			g.ui.setStatus("Joined " + ev.joined.title + " · catching up…")
+		}
+	case ev.frame != nil && g.on != nil:
+		g.applyRemote(ev.frame)
+	case ev.status != "":
+		g.ui.setStatus(ev.status)
+	}
+}
+
+func (g *Game) applyRemote(in *inFrame) {
+	o := g.on
+	f := in.f
+	if f.Ctx() == o.j.userID && len(o.pending) > 0 && bytes.Equal(o.pending[0], f) {
+		// The echo of a message already applied locally (local fork).
+		o.pending[0] = nil
+		o.pending = o.pending[1:]
+		return
+	}
+	m, err := protocol.Decode(f, o.j.layout)
+	if err != nil {
+		g.logger.Debug("undecodable message", "type", f.Type(), "err", err)
+		return
+	}
+	if o.caughtUp && isDabs(m) {
+		// Remote stroke segments are smoothed over a few frames.
+		o.smooth.Push(remoteMsg{ctx: f.Ctx(), m: m})
+		return
+	}
+	// Anything else keeps its place in the total order.
+	for _, r := range o.smooth.Flush() {
+		g.applyEngine(r.ctx, r.m)
+	}
+	us := &o.users
+	switch m := m.(type) {
+	case protocol.Chat:
+		from := in.from
+		if from == "" {
+			from = us.Name(f.Ctx())
+		}
+		g.ui.addChat(from, m.Message)
+	case protocol.Join:
+		us.Join(f.Ctx(), m.Name)
+	case protocol.Leave:
+		us.Leave(f.Ctx())
+	case protocol.SessionOwner:
+		us.SetOps(m.Users)
+	case protocol.TrustedUsers:
+		us.SetTrusted(m.Users)
+	case protocol.UserACL:
+		us.SetLocked(m.Users)
+	case protocol.MovePointer:
+		us.Move(f.Ctx(), m.X, m.Y, g.updates)
+	case protocol.LaserTrail:
+		c := webui.Color{R: uint8(m.Color >> 16), G: uint8(m.Color >> 8), B: uint8(m.Color), A: 255}
+		us.SetLaser(f.Ctx(), m.Persistence != 0, c)
+	default:
+		g.applyEngine(f.Ctx(), m)
+	}
+	if !o.caughtUp {
+		if in.caughtUp {
+			o.caughtUp = true
+			g.ui.setProgress(-1)
+			if o.resend {
+				o.resend = false
+				for _, pf := range o.pending {
+					if err := o.j.c.SendFrame(context.Background(), pf); err != nil {
+						break
+					}
+				}
+			}
+			g.ui.setStatus("Connected · " + o.j.title)
+			g.refreshLayers()
+		} else if in.of > 0 {
+			pct := min(100, in.got*100/in.of)
+			if pct != o.shownPct {
+				o.shownPct = pct
+				g.ui.setStatus("Catching up… " + strconv.Itoa(pct) + " %")
+				g.ui.setProgress(pct)
+			}
+		}
+	} else if t := f.Type(); t == protocol.TypeLayerTreeCreate || t == protocol.TypeLayerTreeDelete || t == protocol.TypeLayerRetitle ||
+		t == protocol.TypeLayerTreeMove || t == protocol.TypeLayerAttributes || t == protocol.TypeUndo {
+		g.refreshLayers()
+	}
+}
+
+// refreshLayers lists the engine's layers (top first) in the panel and
+// keeps the drawing layer valid: the first pixel layer when none is chosen.
+func (g *Game) refreshLayers() {
+	o := g.on
+	var names []string
+	var firstPixel uint32
+	var walk func(ls []*canvas.Layer, depth int)
+	walk = func(ls []*canvas.Layer, depth int) {
+		for i := len(ls) - 1; i >= 0; i-- {
+			l := ls[i]
+			names = append(names, strings.Repeat("  ", depth)+l.Title)
+			if l.Group {
+				walk(l.Children, depth+1)
+			} else if firstPixel == 0 {
+				firstPixel = l.ID
+			}
+		}
+	}
+	walk(o.engine.Layers(), 0)
+	ids := layerIDs(o.engine.Layers())
+	active := slices.Index(ids, o.layer)
+	if active < 0 {
+		o.layer = firstPixel
+		active = slices.Index(ids, o.layer)
+	}
+	hidden := make([]bool, len(ids))
+	for i, id := range ids {
+		hidden[i] = o.hidden[id]
+	}
+	g.ui.setLayers(names, active)
+	g.ui.setLayerState(hidden)
+	g.ui.setUndoEnabled(true)
+	if l := findLayer(o.engine.Layers(), o.layer); l != nil {
+		g.ui.setLayerControls(true, l.Title, int(l.Opacity)*100/canvas.One)
+	} else {
+		g.ui.setLayerControls(false, "", 100)
+	}
+}
+
+// Tile rendering budget per Update: flattening is the costly part of
+// showing the engine, so dirty tiles wait in a set and at most this much
+// time per tick goes to them (always at least one tile, so it progresses).
+// During catch-up the canvas is refreshed at most every catchupRefresh.
+const (
+	renderBudget   = 4 * time.Millisecond
+	catchupRefresh = 250 * time.Millisecond
+)
+
+// syncEngine moves the engine's dirty tiles into the pending set and
+// renders some of them into the raster (the CPU framebuffer that Draw
+// uploads). The caller holds rasterMu.
+func (g *Game) syncEngine() {
+	o := g.on
+	if o == nil {
+		return
+	}
+	w, h := o.engine.Width(), o.engine.Height()
+	if w == 0 || h == 0 {
+		return
+	}
+	if b := g.raster.Bounds(); b.Dx() != w || b.Dy() != h {
+		r, err := webui.NewRaster(w, h, webui.Color{})
+		if err != nil {
+			g.ui.showError("canvas too large for this client: " + err.Error())
+			g.netCancel()
+			g.on = nil
+			return
+		}
+		g.raster = r
+		g.cfg.CanvasWidth, g.cfg.CanvasHeight = w, h
+		g.fitPending = true
+	}
+	xt := (w + canvas.TileSize - 1) / canvas.TileSize
+	yt := (h + canvas.TileSize - 1) / canvas.TileSize
+	if len(o.dirty) != xt*yt {
+		o.dirty = make([]bool, xt*yt)
+		o.allDirty = true
+	}
+	if !o.caughtUp && time.Since(o.lastRender) < catchupRefresh {
+		return
+	}
+	o.lastRender = time.Now()
+	tiles, all := o.engine.TakeDirtyTiles()
+	if all || o.allDirty {
+		o.allDirty = false
+		for i := range o.dirty {
+			o.dirty[i] = true
+		}
+		o.ndirty = len(o.dirty)
+	}
+	for _, ti := range tiles {
+		if ti >= 0 && ti < len(o.dirty) && !o.dirty[ti] {
+			o.dirty[ti] = true
+			o.ndirty++
+		}
+	}
+	if o.ndirty == 0 {
+		return
+	}
+	start := time.Now()
+	for i := o.nextDirty; o.ndirty > 0; i = (i + 1) % len(o.dirty) {
+		if !o.dirty[i] {
+			continue
+		}
+		o.dirty[i] = false
+		o.ndirty--
+		g.renderTile(i, xt)
+		o.nextDirty = (i + 1) % len(o.dirty)
+		if time.Since(start) > renderBudget {
+			break
+		}
+	}
+}
+
+// renderTile flattens tile ti into the raster.
+func (g *Game) renderTile(ti, xt int) {
+	o := g.on
+	img := g.raster.Img
+	o.engine.RenderTileRGBA(o.tile, ti)
+	x0, y0 := (ti%xt)*canvas.TileSize, (ti/xt)*canvas.TileSize
+	r := image.Rect(x0, y0, x0+canvas.TileSize, y0+canvas.TileSize).Intersect(img.Rect)
+	rowBytes := r.Dx() * 4
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		src := o.tile[(y-y0)*canvas.TileSize*4:]
+		copy(img.Pix[img.PixOffset(r.Min.X, y):][:rowBytes], src[:rowBytes])
+	}
+	g.raster.MarkDirty(r)
+}
+
+// sendLocal applies a message of our own to the engine at once (local
+// prediction) and sends it; the echo is skipped in applyRemote.
+func (g *Game) sendLocal(m protocol.Message) {
+	o := g.on
+	f, err := protocol.EncodeFrame(o.j.userID, m, o.j.layout)
+	if err != nil {
+		g.logger.Error("encode own message", "type", m.MessageType(), "err", err)
+		return
+	}
+	if err := o.engine.Apply(o.j.userID, m); err != nil {
+		g.logger.Debug("own message not applied", "type", m.MessageType(), "err", err)
+	}
+	if len(o.pending) >= maxPending {
+		o.pending = nil
+	}
+	o.pending = append(o.pending, f)
+	if err := o.j.c.SendFrame(context.Background(), f); err != nil {
+		// The connection is down: the frame stays pending and is sent again
+		// after a resumed reconnect.
+		g.logger.Debug("send failed; kept for resend", "type", m.MessageType(), "err", err)
+	}
+}
+
+// rejoined continues after a reconnect. When the server resumed after our
+// history index, the canvas is kept and our messages it never echoed are
+// sent again once caught up (so strokes drawn while the connection was
+// down are not lost). Otherwise the server replays the whole history into
+// a fresh canvas, and unsent strokes are dropped.
+func (g *Game) rejoined(j *joined) {
+	g.reconnects++
+	o := g.on
+	if j.resumed && j.userID == o.j.userID {
+		o.j = j
+		o.caughtUp = false
+		o.resend = true
+		g.ui.setStatus("Reconnected · catching up…")
+		return
+	}
+	g.on = &online{j: j, engine: canvas.New(), tile: make([]byte, canvas.TilePixels*4), hidden: map[uint32]bool{}}
+	g.ui.setStatus("Reconnected · reloading the canvas…")
+}
+
+// canDraw reports whether strokes go to the session.
+func (g *Game) canDraw() bool { return g.on != nil && g.on.caughtUp && g.on.layer != 0 }
+
+// sendDabs encodes dabs as DrawDabsClassic messages (positions in quarter
+// pixels, deltas limited to ±127 quarters per dab, sizes in 1/256 px).
+func (g *Game) sendDabs(b webui.Brush, dabs []webui.Dab) {
+	if len(dabs) == 0 {
+		return
+	}
+	o := g.on
+	mode := protocol.BlendNormal
+	if b.Eraser {
+		mode = protocol.BlendErase
+	}
+	color := b.Color.ARGB() | 0xff000000
+	var msg protocol.DrawDabsClassic
+	var lastX, lastY int32
+	flush := func() {
+		if len(msg.Dabs) > 0 {
+			g.sendLocal(msg)
+		}
+		msg = protocol.DrawDabsClassic{}
+	}
+	for _, d := range dabs {
+		x, y := int32(math.Round(d.X*4)), int32(math.Round(d.Y*4))
+		dx, dy := x-lastX, y-lastY
+		if len(msg.Dabs) == 0 || dx < -128 || dx > 127 || dy < -128 || dy > 127 || len(msg.Dabs) >= 255 {
+			flush()
+			msg = protocol.DrawDabsClassic{Layer: o.layer, X: x, Y: y, Color: color, Mode: mode}
+			dx, dy = 0, 0
+		}
+		size := uint32(math.Round(math.Min(d.Size, webui.MaxBrushSize) * 256))
+		msg.Dabs = append(msg.Dabs, protocol.ClassicDab{
+			X: int8(dx), Y: int8(dy), Size: size,
+			Hardness: uint8(math.Round(clamp01(d.Hardness) * 255)),
+			Opacity:  uint8(math.Round(clamp01(d.Opacity) * 255)),
+		})
+		lastX, lastY = x, y
+	}
+	flush()
+}
+
+func clamp01(v float64) float64 { return math.Max(0, math.Min(1, v)) }
+
+// sendChat sends a chat line, or shows it locally when offline.
+func (g *Game) sendChat(name, text string) {
+	if g.on == nil {
+		g.ui.addChat(name, text)
+		return
+	}
+	if err := g.on.j.c.Chat(context.Background(), text); err != nil {
+		g.ui.addChat("", "(not sent: "+err.Error()+")")
+	}
+}
+
+// undo sends Undo (or Redo) for our own last undo point, applying it
+// locally at once like strokes.
+func (g *Game) undo(redo bool) {
+	if g.on == nil || !g.on.caughtUp || g.stroker.Active() {
+		return
+	}
+	g.sendLocal(protocol.Undo{Redo: redo})
+}
+
+// selectLayer makes the layer at panel index i the drawing layer.
+func (g *Game) selectLayer(i int) {
+	if g.on == nil {
+		return
+	}
+	ids := layerIDs(g.on.engine.Layers())
+	if i >= 0 && i < len(ids) {
+		g.on.layer = ids[i]
+		g.refreshLayers()
+	}
+}
+
+// layerIDs lists layer ids in panel order (top first, groups expanded).
+func layerIDs(ls []*canvas.Layer) []uint32 {
+	var ids []uint32
+	for i := len(ls) - 1; i >= 0; i-- {
+		ids = append(ids, ls[i].ID)
+		if ls[i].Group {
+			ids = append(ids, layerIDs(ls[i].Children)...)
+		}
+	}
+	return ids
+}
+
+// canvasPNG encodes the canvas as PNG: the engine's full render (8-bit,
+// non-premultiplied, like drawpile-cmd) when joined, else the local raster.
+func (g *Game) canvasPNG() ([]byte, error) {
+	var buf bytes.Buffer
+	if g.on != nil && g.on.engine.Width() > 0 {
+		if err := png.Encode(&buf, g.on.engine.Render(canvas.RenderOptions{})); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	}
+	g.rasterMu.Lock()
+	defer g.rasterMu.Unlock()
+	if err := png.Encode(&buf, g.raster.Img); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// downloadPNG offers the canvas as a file download.
+func (g *Game) downloadPNG() {
+	b, err := g.canvasPNG()
+	if err != nil {
+		g.ui.showError("PNG export failed: " + err.Error())
+		return
+	}
+	g.ui.download("drawbridge.png", "image/png", b)
+}
+
+// Cursor broadcast: at most one MovePointer every pointerEvery ticks
+// (about 10 per second at 60 fps); cursors older than cursorAge ticks are
+// hidden.
+const (
+	pointerEvery = 6
+	cursorAge    = 180
+)
+
+// sendMeta sends a message that is not part of the canvas (no local
+// apply, no echo tracking).
+func (g *Game) sendMeta(m protocol.Message) {
+	o := g.on
+	f, err := protocol.EncodeFrame(o.j.userID, m, o.j.layout)
+	if err != nil {
+		return
+	}
+	if err := o.j.c.SendFrame(context.Background(), f); err != nil {
+		g.logger.Debug("send failed", "type", m.MessageType(), "err", err)
+	}
+}
+
+// afterNet updates the user list, cursor labels and own pointer broadcast
+// once per Update.
+func (g *Game) afterNet() {
+	o := g.on
+	if o == nil || !o.caughtUp {
+		return
+	}
+	if o.users.Version != o.usersVer {
+		o.usersVer = o.users.Version
+		g.ui.setUsers(o.users.List(), o.j.userID, g.amOp())
+	}
+	if g.updates%3 == 0 {
+		cs := o.users.Cursors(o.j.userID, g.updates, cursorAge)
+		labels := make([]cursorLabel, 0, len(cs))
+		for _, u := range cs {
+			p := g.ctl.View.ToScreen(u.Cursor)
+			labels = append(labels, cursorLabel{name: u.Name, x: p.X + 8, y: p.Y + 8})
+		}
+		g.ui.setCursorLabels(labels)
+	}
+	if o.hover != o.hoverSent && g.updates-o.lastPtrTick >= pointerEvery && !g.stroker.Active() {
+		o.hoverSent, o.lastPtrTick = o.hover, g.updates
+		g.sendMeta(protocol.MovePointer{X: int32(math.Round(o.hover.X * 4)), Y: int32(math.Round(o.hover.Y * 4))})
+	}
+}
+
+// laserAt shows the laser locally and, when joined, broadcasts it: a
+// LaserTrail starts a trail when none was sent recently, MovePointer
+// carries its points.
+func (g *Game) laserAt(p webui.Vec) {
+	g.laser, g.laserUntil = p, g.updates+60
+	o := g.on
+	if o == nil || !o.caughtUp {
+		return
+	}
+	if g.updates-o.laserTick > 30 {
+		g.sendMeta(protocol.LaserTrail{Color: 0xffff2060, Persistence: 20})
+	}
+	o.laserTick = g.updates
+	o.hoverSent, o.lastPtrTick = p, g.updates
+	g.sendMeta(protocol.MovePointer{X: int32(math.Round(p.X * 4)), Y: int32(math.Round(p.Y * 4))})
+}
+
+// findLayer returns the layer with the id anywhere in the tree.
+func findLayer(ls []*canvas.Layer, id uint32) *canvas.Layer {
+	for _, l := range ls {
+		if l.ID == id {
+			return l
+		}
+		if l.Group {
+			if f := findLayer(l.Children, id); f != nil {
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+// canEditLayers reports whether layer commands can be sent.
+func (g *Game) canEditLayers() bool { return g.on != nil && g.on.caughtUp && !g.stroker.Active() }
+
+// addLayer creates a transparent layer above the current one, owned by
+// us (layer ids carry the owner's context id), and selects it.
+func (g *Game) addLayer() {
+	if !g.canEditLayers() {
+		return
+	}
+	o := g.on
+	used := map[uint32]bool{}
+	for _, id := range layerIDs(o.engine.Layers()) {
+		used[id] = true
+	}
+	for e := uint16(1); e < 0x7fff; e++ {
+		id := protocol.LayerID(o.j.userID, e)
+		if used[id] {
+			continue
+		}
+		g.sendLocal(protocol.UndoPoint{})
+		g.sendLocal(protocol.LayerTreeCreate{ID: id, Target: o.layer, Title: "Layer " + strconv.Itoa(len(used)+1)})
+		o.layer = id
+		g.refreshLayers()
+		return
+	}
+}
+
+// deleteLayer deletes the current layer.
+func (g *Game) deleteLayer() {
+	if !g.canEditLayers() || g.on.layer == 0 {
+		return
+	}
+	g.sendLocal(protocol.UndoPoint{})
+	g.sendLocal(protocol.LayerTreeDelete{ID: g.on.layer})
+	g.on.layer = 0
+	g.refreshLayers()
+}
+
+// toggleHidden hides or shows the current layer for this user only, as
+// Drawpile does (visibility is a local change).
+func (g *Game) toggleHidden() {
+	if g.on == nil || g.on.layer == 0 {
+		return
+	}
+	o := g.on
+	o.hidden[o.layer] = !o.hidden[o.layer]
+	o.engine.SetLayerHidden(o.layer, o.hidden[o.layer])
+	g.refreshLayers()
+}
+
+// setLayerOpacity sets the current layer's opacity in percent, keeping
+// its blend mode and flags.
+func (g *Game) setLayerOpacity(pct float64) {
+	if !g.canEditLayers() {
+		return
+	}
+	l := findLayer(g.on.engine.Layers(), g.on.layer)
+	if l == nil {
+		return
+	}
+	var flags uint8
+	if l.Censored {
+		flags |= protocol.LayerAttrCensor
+	}
+	if l.Isolated {
+		flags |= protocol.LayerAttrIsolated
+	}
+	if l.Clip {
+		flags |= protocol.LayerAttrClip
+	}
+	g.sendLocal(protocol.UndoPoint{})
+	g.sendLocal(protocol.LayerAttributes{ID: l.ID, Flags: flags, Opacity: uint8(math.Round(clamp01(pct/100) * 255)), Blend: uint8(l.Blend)})
+}
+
+// renameLayer retitles the current layer.
+func (g *Game) renameLayer(title string) {
+	if !g.canEditLayers() || g.on.layer == 0 || title == "" {
+		return
+	}
+	g.sendLocal(protocol.UndoPoint{})
+	g.sendLocal(protocol.LayerRetitle{ID: g.on.layer, Title: title})
+	g.refreshLayers()
+}
+
+// amOp reports whether we are a session operator.
+func (g *Game) amOp() bool {
+	for _, u := range g.on.users.List() {
+		if u.ID == g.on.j.userID {
+			return u.Op
+		}
+	}
+	return false
+}
+
+// userAction runs an operator action from the user list. The server
+// checks permissions; the list updates when its SessionOwner or
+// TrustedUsers message comes back.
+func (g *Game) userAction(act string, id uint8) {
+	if g.on == nil || !g.on.caughtUp {
+		return
+	}
+	ctx := context.Background()
+	c := g.on.j.c
+	list := func(pick func(webui.User) bool, add, remove bool) []uint8 {
+		var ids []uint8
+		for _, u := range g.on.users.List() {
+			if (pick(u) || add && u.ID == id) && !(remove && u.ID == id) {
+				ids = append(ids, u.ID)
+			}
+		}
+		return ids
+	}
+	isOp := func(u webui.User) bool { return u.Op }
+	isTrusted := func(u webui.User) bool { return u.Trusted }
+	var err error
+	switch act {
+	case "kick", "ban":
+		err = c.Kick(ctx, int(id), act == "ban")
+	case "op":
+		err = c.SetOperators(ctx, list(isOp, true, false))
+	case "deop":
+		err = c.SetOperators(ctx, list(isOp, false, true))
+	case "trust":
+		err = c.SetTrusted(ctx, list(isTrusted, true, false))
+	case "untrust":
+		err = c.SetTrusted(ctx, list(isTrusted, false, true))
+	}
+	if err != nil {
+		g.ui.showError(act + " failed: " + err.Error())
+	}
+}
+
+// remoteMsg is a decoded message from another user waiting in the
+// smoothing queue.
+type remoteMsg struct {
+	ctx uint8
+	m   protocol.Message
+}
+
+// isDabs reports whether m is a stroke segment (smoothed when remote).
+func isDabs(m protocol.Message) bool {
+	switch m.(type) {
+	case protocol.DrawDabsClassic, protocol.DrawDabsPixel, protocol.DrawDabsPixelSquare, protocol.DrawDabsMyPaint, protocol.DrawDabsMyPaintBlend:
+		return true
+	}
+	return false
+}
+
+// applyEngine applies a remote message to the engine; invalid commands
+// are skipped as Drawpile's client does.
+func (g *Game) applyEngine(ctx uint8, m protocol.Message) {
+	if err := g.on.engine.Apply(ctx, m); err != nil {
+		g.logger.Debug("message not applied", "type", m.MessageType(), "err", err)
+	}
+}
+
+// drainSmooth applies this tick's share of the smoothed remote strokes.
+func (g *Game) drainSmooth() {
+	if g.on == nil {
+		return
+	}
+	for _, r := range g.on.smooth.Take() {
+		g.applyEngine(r.ctx, r.m)
+	}
+}
