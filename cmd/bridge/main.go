@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,6 +32,9 @@ func main() {
 // systemd define, and runs the bridge until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	cfg, err := bridge.ParseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // usage already printed
+	}
 	if err != nil {
 		return err
 	}
