@@ -2,6 +2,7 @@ package canvas
 
 import (
 	"math"
+	"sync"
 
 	"drawbridge/protocol"
 )
@@ -28,7 +29,13 @@ const (
 	classicLUTSize   = classicLUTRadius * classicLUTRadius
 )
 
-var classicLUTs [101][]uint16
+// classicLUTs are computed on first use; several canvases may draw in
+// different goroutines (the bridge's mirrors), so each table is built
+// under its own sync.Once and read-only afterwards.
+var (
+	classicLUTs    [101][]uint16
+	classicLUTOnce [101]sync.Once
+)
 
 // classicLUTPatches are the entries where Go's math.Pow differs from glibc's
 // pow (engine.md §10.1): {hardness, index, C value}.
@@ -38,9 +45,11 @@ var classicLUTPatches = [][3]int{
 }
 
 func classicLUT(h int) []uint16 {
-	if l := classicLUTs[h]; l != nil {
-		return l
-	}
+	classicLUTOnce[h].Do(func() { classicLUTs[h] = makeClassicLUT(h) })
+	return classicLUTs[h]
+}
+
+func makeClassicLUT(h int) []uint16 {
 	l := make([]uint16, classicLUTSize)
 	hh := 1.0 - float64(h)/100.0
 	e := 0.4 / hh
@@ -56,7 +65,6 @@ func classicLUT(h int) []uint16 {
 			l[p[1]] = uint16(p[2])
 		}
 	}
-	classicLUTs[h] = l
 	return l
 }
 

@@ -262,6 +262,7 @@ func (b *Bridge) routes() http.Handler {
 	})
 	r.Get("/api/rooms/{code}", b.serveRoom)
 	b.healthRoutes(r)
+	b.sessionsAPI(r)
 	// Static files of the web client: content-hashed names, precompressed
 	// variants, index.html for client-side routes such as /r/CODE.
 	r.Handle("/*", b.assets)

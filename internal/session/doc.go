@@ -6,9 +6,12 @@
 //
 // It does not own sockets, HTTP, TLS or WebSocket framing: a transport
 // adapter (internal/bridge) wraps each connection in a Conn, calls
-// Server.Accept and feeds every received frame to Client.Receive. It does
-// not own durable storage either: accounts and bans come through the
-// Authenticator and BanChecker interfaces; settings are a Settings value.
+// Server.Accept and feeds every received frame to Client.Receive. Accounts
+// and bans come through the Authenticator and BanChecker interfaces and
+// settings are a Settings value (replaced live by SetSettings). With
+// Server.EnableFiles, sessions are file-backed in drawpile-srv's format
+// (persist.go, via internal/store/sessionfile): a frame is written to the
+// session's recording before any client can receive it.
 // It never decodes drawing commands (types ≥ 64 are relayed as bytes) and
 // never renders.
 //

@@ -116,7 +116,7 @@ const statusInterval = 10 * time.Second
 func (s *Session) sendStatusLocked() {
 	s.lastStatus = time.Now()
 	st := protocol.Status{Type: protocol.ReplyStatus, Size: s.histBytes}
-	if len(s.hist) > 0 {
+	if s.endLocked() > s.first {
 		st.HidStar = s.hidxLocked(s.endLocked() - 1)
 	}
 	s.sendAllLocked(jsonFrame(st))
@@ -223,7 +223,7 @@ func (s *Session) removeClient(c *Client) {
 		s.srv.sessionChanged(s)
 		return
 	}
-	if linger := s.srv.settings.EmptySessionLingerTime; linger > 0 {
+	if linger := s.srv.settings().EmptySessionLingerTime; linger > 0 {
 		s.srv.sessionChanged(s)
 		time.AfterFunc(linger, func() {
 			s.lock()
@@ -271,7 +271,11 @@ func (s *Session) detachLocked(c *Client, beforeLeave func()) {
 
 // terminate ends the session: every user gets msg (if any) and a
 // Disconnect, and the session is unregistered.
+//
+// A file-backed session's files are closed and kept when the server is
+// shutting down, else terminated (deleted or archived, server.md §2.7).
 func (s *Session) terminate(msg string, reason uint8) {
+	keep := s.srv.shuttingDown()
 	s.lock()
 	if s.state == StateShutdown {
 		s.mu.Unlock()
@@ -291,6 +295,7 @@ func (s *Session) terminate(msg string, reason uint8) {
 	s.logger.Info("session ended", "reason", orDefault(msg, "empty"))
 	s.mu.Unlock()
 	s.srv.removeSession(s)
+	s.closeFile(keep)
 }
 
 func orDefault(s, def string) string {

@@ -140,6 +140,7 @@ func (s *Session) replaceHistoryLocked(first int64, frames []protocol.Frame, tai
 	hist = append(hist, tail...)
 	s.hist = hist
 	s.first = first
+	s.memFirst = first
 	s.genBase = first
 	s.startID = time.Now().UnixMilli()
 	s.histBytes = 0
@@ -454,7 +455,7 @@ func (s *Session) trySwapLocked() {
 			return
 		}
 	}
-	tail := slices.Clone(s.hist[st.startIdx+1-s.first:])
+	tail := slices.Clone(s.hist[st.startIdx+1-s.memFirst:]) // no trimming during a streamed reset
 	first := st.startIdx + 1 - int64(len(st.image))
 	s.replaceHistoryLocked(first, st.image, tail)
 	s.stream = nil

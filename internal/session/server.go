@@ -294,6 +294,7 @@ func (srv *Server) watch(c *Client, emptyList bool) {
 			}
 			list.Sessions = append(list.Sessions, d)
 		}
+		list.Sessions = append(list.Sessions, srv.templateDescsLocked(c.mod.Load())...) // persist.go
 	}
 	if f, err := protocol.JSONFrame(list); err == nil {
 		c.sendNow(f)

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
+	"drawbridge/internal/auth"
+	"drawbridge/internal/store/sessionfile"
 	"drawbridge/protocol"
 )
 
@@ -68,6 +68,22 @@ type Session struct {
 	lagCheckAt int64         // cumBytes at which checkLagLocked runs next
 	resetBase  int64         // history size right after the last reset
 	grew       chan struct{} // closed and replaced on every append
+
+	// file is the session's on-disk history and journal (nil for an
+	// in-memory session). Set before the session is registered, then
+	// immutable; its methods are safe for concurrent use. See persist.go
+	// for the ordering guarantee.
+	file *sessionfile.File
+	rec  *sessionRecorder // --record recording, or nil
+	// A file-backed session keeps in memory only the history from index
+	// memFirst on (hist[0] has index memFirst; first <= memFirst); older
+	// messages are read back from the file on demand (persist.go). For
+	// in-memory sessions memFirst == first always.
+	memFirst   int64
+	trimAt     int64         // cumBytes at which trimLocked runs next
+	fileGen    int64         // bumped when the recording is replaced
+	noTrim     bool          // file and memory diverged: keep everything in memory
+	blockCache []cachedBlock // recently read history blocks
 
 	users    map[uint8]*Client
 	initUser *Client           // host during StateInit, resetter during StateReset
@@ -148,18 +164,24 @@ func (s *Session) hidxLocked(idx int64) string {
 	return fmt.Sprintf("%d:%d:%s", s.startID, idx-s.genBase, s.id)
 }
 
-func (s *Session) endLocked() int64 { return s.first + int64(len(s.hist)) }
+func (s *Session) endLocked() int64 { return s.memFirst + int64(len(s.hist)) }
 
 func (s *Session) sizeLimitLocked() int64 {
 	if s.overrideSize > 0 {
 		return s.overrideSize
 	}
-	return s.srv.settings.SessionSizeLimit
+	return s.srv.settings().SessionSizeLimit
 }
 
 // appendLocked adds f to the history and wakes every writer.
+//
+// With a session file, f is written to it first (persistLocked): a message
+// that cannot be written is dropped and never reaches any client.
 func (s *Session) appendLocked(f protocol.Frame, skip *Client) int64 {
 	idx := s.endLocked()
+	if !s.persistLocked(f) {
+		return idx
+	}
 	s.cumBytes += int64(len(f))
 	s.histBytes += int64(len(f))
 	s.hist = append(s.hist, entry{f: f, skip: skip, end: s.cumBytes})
@@ -168,6 +190,9 @@ func (s *Session) appendLocked(f protocol.Frame, skip *Client) int64 {
 	s.lastEvent = time.Now()
 	if s.cumBytes >= s.lagCheckAt {
 		s.checkLagLocked()
+	}
+	if s.file != nil && s.cumBytes >= s.trimAt {
+		s.trimLocked()
 	}
 	return idx
 }
@@ -178,7 +203,7 @@ func (s *Session) appendLocked(f protocol.Frame, skip *Client) int64 {
 // The kick itself runs on its own goroutine because Client.fail takes
 // s.mu and calls into the Conn.
 func (s *Session) checkLagLocked() {
-	maxLag := s.srv.settings.MaxLag
+	maxLag := s.srv.settings().MaxLag
 	s.lagCheckAt = s.cumBytes + max(maxLag/8, 4096)
 	for _, c := range s.users {
 		if c.lagKicked || (c == s.initUser && (s.state == StateInit || s.state == StateReset)) {
@@ -206,6 +231,7 @@ func (s *Session) appendServerMetaLocked(f protocol.Frame) bool {
 			return false
 		}
 	}
+	s.syncJournalLocked() // membership changes touch the journal (USER, OP, …)
 	s.appendLocked(f, nil)
 	return true
 }
@@ -239,29 +265,62 @@ func (s *Session) fetch(c *Client, batch []protocol.Frame, limit int64) (_ []pro
 	if c.cursor < s.first {
 		c.cursor = s.first
 	}
-	end := s.endLocked()
 	catchingUp := c.cursor <= c.catchupMark
 	if catchingUp && limit != 1<<63-1 {
 		return batch, grew, true, c.cursor, "" // direct messages first
 	}
-	for c.cursor < end && s.hist[c.cursor-s.first].skip == c {
+	if c.cursor < s.memFirst && s.cachedBlockLocked(c.cursor) == nil {
+		// Older history is read from the file, without holding s.mu
+		// during the read (persist.go); the state may change meanwhile.
+		if err := s.loadBlockUnlocked(c.cursor); err != nil {
+			return batch, grew, false, c.cursor, "history unavailable: " + err.Error()
+		}
+		grew = s.grew
+		if s.state == StateShutdown {
+			return batch, grew, true, c.cursor, ""
+		}
+		if c.cursor < s.first {
+			c.cursor = s.first
+		}
+		catchingUp = c.cursor <= c.catchupMark
+	}
+	end := s.endLocked()
+	for c.cursor < end && c.cursor >= s.memFirst && s.hist[c.cursor-s.memFirst].skip == c {
 		c.cursor++ // its own upload: nothing to send, and no lag
 	}
-	if lag := s.cumBytes - max(s.offsetLocked(c.cursor), c.joinBytes); lag > s.srv.settings.MaxLag && c.cursor < end {
+	if lag := s.cumBytes - max(s.offsetLocked(c.cursor), c.joinBytes); lag > s.srv.settings().MaxLag && c.cursor < end {
 		return batch, grew, false, c.cursor, fmt.Sprintf("lagging %d bytes behind", lag)
 	}
 	if limit > end {
 		limit = end
 	}
-	bytes, maxBytes := 0, s.srv.settings.BatchBytes
+	bytes, maxBytes := 0, s.srv.settings().BatchBytes
+	n0 := len(batch)
 	for c.cursor < limit && bytes < maxBytes {
-		e := s.hist[c.cursor-s.first]
+		if c.cursor < s.memFirst {
+			b := s.cachedBlockLocked(c.cursor)
+			if b == nil {
+				break // the next block: read by the next fetch
+			}
+			f := b.frames[c.cursor-b.first]
+			c.cursor++
+			batch = append(batch, f)
+			bytes += len(f)
+			continue
+		}
+		e := s.hist[c.cursor-s.memFirst]
 		c.cursor++
 		if e.skip == c {
 			continue
 		}
 		batch = append(batch, e.f)
 		bytes += len(e.f)
+	}
+	if len(batch) == n0 && c.cursor < limit && c.cursor < s.memFirst {
+		c.wakeUp() // a block was evicted meanwhile: try again
+	}
+	if catchingUp && c.cursor > c.catchupMark {
+		s.srv.observer.CaughtUp(time.Since(c.catchupStart))
 	}
 	if s.stream != nil && s.stream.ready {
 		s.trySwapLocked()
@@ -270,17 +329,21 @@ func (s *Session) fetch(c *Client, batch []protocol.Frame, limit int64) (_ []pro
 }
 
 // offsetLocked returns the cumulative byte offset before index idx.
+//
+// Before memFirst (history kept only in the file) it returns the offset at
+// memFirst, an underestimate that only matters for clients that joined
+// before the history was dropped, and they are past it.
 func (s *Session) offsetLocked(idx int64) int64 {
 	if len(s.hist) == 0 {
 		return s.cumBytes
 	}
-	if idx <= s.first {
+	if idx <= s.memFirst {
 		return s.hist[0].end - int64(len(s.hist[0].f))
 	}
 	if idx >= s.endLocked() {
 		return s.cumBytes
 	}
-	return s.hist[idx-s.first-1].end
+	return s.hist[idx-s.memFirst-1].end
 }
 
 // lock takes s.mu and starts a new critical section for barrierLocked.
@@ -351,7 +414,7 @@ func (s *Session) noticeLocked(kind, t, msg string, p map[string]any) {
 
 // configLocked returns the full sessionconf property set.
 func (s *Session) configLocked() *protocol.SessionConfig {
-	st := s.srv.settings
+	st := s.srv.settings()
 	maxSize := s.sizeLimitLocked()
 	return &protocol.SessionConfig{
 		AllowIdleOverride:  st.AllowIdleOverride,
@@ -385,6 +448,7 @@ func (s *Session) appendConfigLocked() {
 	if s.state != StateInit {
 		sc.HIdx = s.hidxLocked(s.endLocked())
 	}
+	s.syncJournalLocked()
 	s.appendJSONLocked(sc)
 }
 
@@ -409,9 +473,9 @@ func (s *Session) descLocked() protocol.SessionDesc {
 		IdleOverride:           s.idleOverride,
 		Invites:                s.invitesOn,
 		MaxUserCount:           s.maxUsers,
-		Nsfm:                   s.nsfm || s.srv.settings.ForceNsfm,
+		Nsfm:                   s.nsfm || s.srv.settings().ForceNsfm,
 		Persistent:             s.persistent,
-		PreferWebSockets:       s.srv.settings.PreferWebSockets,
+		PreferWebSockets:       s.srv.settings().PreferWebSockets,
 		Protocol:               s.protocol,
 		Size:                   s.histBytes,
 		StartTime:              s.startTime.UTC().Format(time.RFC3339),
@@ -605,23 +669,28 @@ func (s *Session) sendPartialToLocked(c *Client, key string, v any) {
 	s.sendLocked(c, jsonFrame(protocol.SessionConf{Type: protocol.ReplySessionConf, Config: map[string]any{key: v}}))
 }
 
-// checkPassword compares a password with a bcrypt hash.
+// checkPassword compares a password with a session password hash in one
+// of drawpile-srv's formats (plain;, s+sha1;, pbkdf2;, sodium;), from this
+// server, journals or templates.
 func checkPassword(hash []byte, pw string) bool {
-	return len(hash) > 0 && bcrypt.CompareHashAndPassword(hash, []byte(pw)) == nil
+	if len(hash) == 0 {
+		return false
+	}
+	return auth.CheckPassword(pw, string(hash))
 }
 
-// hashPassword hashes a session password or opword ("" → nil).
+// hashPassword hashes a session password or opword ("" → nil) in
+// drawpile-srv's "pbkdf2;" format, so session files stay readable by
+// drawpile-srv. PBKDF2 rather than argon2id (used for accounts): every join
+// attempt checks the session password, and argon2id's 64 MiB per check
+// would let a flood of join attempts exhaust memory.
 func hashPassword(pw string) []byte {
 	if pw == "" {
 		return nil
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcryptCost)
+	h, err := auth.HashPasswordPBKDF2(pw)
 	if err != nil {
 		return nil
 	}
-	return h
+	return []byte(h)
 }
-
-// bcryptCost is low on purpose: session passwords are short-lived and
-// joins must stay cheap; the hash only keeps them out of memory dumps.
-const bcryptCost = bcrypt.MinCost
