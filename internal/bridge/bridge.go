@@ -25,6 +25,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"drawbridge/internal/auth"
 	"drawbridge/internal/session"
 	"drawbridge/internal/store"
 	"drawbridge/internal/systemd"
@@ -50,9 +51,13 @@ type Bridge struct {
 	notify  *systemd.Notifier
 	syncMu  sync.Mutex // serializes syncSettings so an older snapshot never replaces a newer one
 	metrics *bridgeMetrics
+	events  *events            // session.Observer: metrics, server log, abuse reports
 	assets  *webassets.Handler // the web client's static files
-	tcpM    *transportMetrics
-	wsM     *transportMetrics
+
+	connLimit  *auth.ConnLimiter  // nil = unlimited
+	loginLimit *auth.LoginLimiter // nil = unlimited
+	tcpM       *transportMetrics
+	wsM        *transportMetrics
 
 	wg sync.WaitGroup // accept loops, connection and background goroutines
 
@@ -91,9 +96,9 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Bridge, error
 		}
 		b.tlsConf = &tls.Config{GetCertificate: kp.get, MinVersion: tls.VersionTLS12}
 	}
-	auth, bans := cfg.Auth, cfg.Bans
-	if auth == nil {
-		auth = storeAuth{b.store}
+	authn, bans := cfg.Auth, cfg.Bans
+	if authn == nil {
+		authn = storeAuth{b.store}
 	}
 	if bans == nil {
 		bans = storeBans{b.store}
@@ -105,7 +110,13 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Bridge, error
 	b.assets = assets
 	b.metrics = newBridgeMetrics(b.defaultMetrics())
 	b.tcpM, b.wsM = b.metrics.transport("tcp"), b.metrics.transport("ws")
-	b.srv = session.NewServer(session.Options{Settings: b.currentSettings(), Auth: auth, Bans: bans, Logger: logger, Observer: b.metrics})
+	b.connLimit, b.loginLimit = newLimiters(cfg.Limits, cfg.TrustedProxies)
+	b.events = newEvents(b, b.metrics)
+	opts := session.Options{Settings: b.currentSettings(), Auth: authn, Bans: bans, Logger: logger, Observer: b.events}
+	if b.loginLimit != nil {
+		opts.LoginGuard = b.loginLimit
+	}
+	b.srv = session.NewServer(opts)
 	if err := enablePersistence(b.srv, cfg.Persist); err != nil {
 		b.srv.Shutdown(ctx)
 		return fail(err)

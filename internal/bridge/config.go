@@ -50,6 +50,12 @@ type Config struct {
 	Store *store.Store
 	// Admin configures the admin API listener (--web-admin-*).
 	Admin AdminConfig
+	// ReportURL receives abuse reports as JSON when the abusereport
+	// setting is on (--report-url; the reporttoken setting authenticates).
+	ReportURL string
+	// Limits bounds connections and password attempts per client address
+	// (--max-connections-per-ip, --login-attempts, --login-attempt-interval).
+	Limits LimitsConfig
 	// Proxy configures proxy mode: browsers joining sessions on allowlisted
 	// Drawpile servers (--upstream, --proxy-*; proxy.go).
 	Proxy ProxyConfig
@@ -118,6 +124,8 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.Database, "database", "", "drawpile-srv configuration database (SQLite; created if missing)")
 	registerAdminFlags(fs, &c.Admin)
 	RegisterProxyFlags(fs, &c.Proxy)
+	RegisterLimitsFlags(fs, &c.Limits)
+	fs.StringVar(&c.ReportURL, "report-url", "", "URL that receives abuse reports (JSON) when the abusereport setting is on")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -128,6 +136,9 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 		return c, err
 	}
 	if err := c.Proxy.Validate(); err != nil {
+		return c, err
+	}
+	if err := c.Limits.Validate(); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {

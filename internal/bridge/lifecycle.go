@@ -18,6 +18,7 @@ func (b *Bridge) currentSettings() session.Settings {
 		st = *b.cfg.Settings
 	} else {
 		st = sessionSettings(b.store.Settings(), session.DefaultSettings())
+		st.Reports = b.store.Settings().AbuseReport && b.cfg.ReportURL != ""
 	}
 	st.WebSockets = true // the HTTP listener always accepts WebSockets
 	return st
@@ -68,6 +69,9 @@ func (b *Bridge) startBackground() {
 		}()
 	}
 	run(func(ctx context.Context) { _ = b.store.Watch(ctx, settingsSyncInterval) })
+	run(b.runExtBans)
+	run(b.events.runEvents)
+	run(b.pruneLogins)
 	run(func(ctx context.Context) {
 		t := time.NewTicker(settingsSyncInterval)
 		defer t.Stop()

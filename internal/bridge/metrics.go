@@ -19,6 +19,7 @@ type bridgeMetrics struct {
 	bytesOut      *metrics.CounterVec // bytes written (TCP framing) by transport
 	loginFailures *metrics.CounterVec // by error code
 	catchup       *metrics.Histogram  // join-to-caughtup seconds
+	dropped       *metrics.Counter    // server-log entries and reports dropped because the queue was full
 }
 
 // newBridgeMetrics registers the transport and session metrics on reg.
@@ -32,6 +33,7 @@ func newBridgeMetrics(reg *metrics.Registry) *bridgeMetrics {
 		msgsOut:       reg.NewCounterVec("drawbridge_messages_sent_total", "Protocol messages sent to clients, by transport.", "transport"),
 		bytesOut:      reg.NewCounterVec("drawbridge_bytes_sent_total", "Bytes of protocol messages sent (4-byte framing), by transport.", "transport"),
 		loginFailures: reg.NewCounterVec("drawbridge_login_failures_total", "Logins that ended with an error, by error code.", "code"),
+		dropped:       reg.NewCounter("drawbridge_events_dropped_total", "Server-log entries and abuse reports dropped because the bridge was too busy to store or send them."),
 		catchup:       reg.NewHistogram("drawbridge_catchup_seconds", "Time from joining a session to receiving its whole history.", []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}),
 	}
 }
@@ -73,6 +75,6 @@ func (t *transportMetrics) sent(msgs, n int) {
 	t.bytesOut.Add(uint64(n))
 }
 
-// LoginFailed and CaughtUp implement session.Observer.
+// LoginFailed and CaughtUp implement session.Observer (with events).
 func (m *bridgeMetrics) LoginFailed(code string)  { m.loginFailures.With(code).Inc() }
 func (m *bridgeMetrics) CaughtUp(d time.Duration) { m.catchup.Observe(d.Seconds()) }

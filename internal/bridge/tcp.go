@@ -78,14 +78,23 @@ func (b *Bridge) acceptTCP() {
 			continue
 		}
 		delay = 0
+		release, ok := b.acquireConn(addrOf(nc.RemoteAddr()))
+		if !ok {
+			_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+			_, _ = nc.Write(tooManyConnsFrame)
+			nc.Close()
+			continue
+		}
 		tc := &tcpConn{raw: nc, nc: nc, m: b.tcpM}
 		if !b.track(tc) {
+			release()
 			nc.Close()
 			return
 		}
 		b.metrics.opened(b.tcpM, "tcp")
 		go func() {
 			defer b.untrack(tc)
+			defer release()
 			defer b.tcpM.closed()
 			b.serveTCP(tc)
 		}()

@@ -65,6 +65,12 @@ func (w *wsConn) forceClose() { _ = w.c.CloseNow() }
 
 func (b *Bridge) serveWS(rw http.ResponseWriter, r *http.Request) {
 	rw.Header().Set("Server", "drawbridge")
+	release, ok := b.acquireConn(b.remoteAddr(r))
+	if !ok {
+		http.Error(rw, "Too many connections from your address", http.StatusTooManyRequests)
+		return
+	}
+	defer release()
 	c, err := websocket.Accept(rw, r, &websocket.AcceptOptions{
 		OriginPatterns:  b.origins,
 		CompressionMode: websocket.CompressionDisabled,

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,12 @@ func (c *Client) handleCommand(s *Session, cmd protocol.Command) {
 		}
 	case "gain-op":
 		pw, _ := cmd.StringArg(0)
+		if g := s.srv.guard; g != nil && len(s.opwordHash) > 0 {
+			if ok, _ := g.Attempt(c.info.Addr); !ok {
+				c.cmdError(name, "Too many password attempts; try again later")
+				break
+			}
+		}
 		if len(s.opwordHash) == 0 || !checkPassword(s.opwordHash, pw) {
 			c.cmdError(name, "Incorrect password")
 		} else if !c.op {
@@ -127,6 +134,7 @@ func (c *Client) handleCommand(s *Session, cmd protocol.Command) {
 		reason, _ := cmd.KwString("reason")
 		s.logger.Warn("abuse report", "by", c.name, "reason", reason)
 		s.logLocked("Status", "Session was reported.", nil)
+		s.srv.observer.Reported(s.abuseReportLocked(c, cmd, reason))
 	case "export-bans":
 		if needOp() {
 			s.exportBansLocked(c, cmd)
@@ -553,4 +561,26 @@ func (s *Session) importBansLocked(c *Client, cmd protocol.Command) {
 	s.logLocked("BanImpEx", fmt.Sprintf("Imported %d bans", imported), c)
 	c.sendNow(jsonFrame(protocol.BanImpEx{Type: protocol.ReplyBanImpEx, Status: "imported", Imported: &imported, Total: &total}))
 	s.sendPartialLocked("banlist", s.banListLocked(), true)
+}
+
+// abuseReportLocked describes the session for an abuse report by c.
+func (s *Session) abuseReportLocked(c *Client, cmd protocol.Command, reason string) AbuseReport {
+	member := func(u *Client) ReportUser {
+		return ReportUser{ID: u.id, Name: u.name, Auth: u.authID != "", Op: u.op, Addr: u.info.Addr}
+	}
+	r := AbuseReport{Session: s.id, Title: s.title, Reporter: member(c), Message: reason, HistoryBytes: s.cumBytes}
+	target, ok := cmd.KwInt("user")
+	if !ok { // some clients send the id as a string
+		str, _ := cmd.KwString("user")
+		n, err := strconv.Atoi(str)
+		target, ok = int64(n), err == nil
+	}
+	if ok && target > 0 && target < 256 {
+		r.Target = uint8(target)
+	}
+	for _, u := range s.users {
+		r.Users = append(r.Users, member(u))
+	}
+	slices.SortFunc(r.Users, func(a, b ReportUser) int { return int(a.ID) - int(b.ID) })
+	return r
 }

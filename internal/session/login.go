@@ -146,6 +146,21 @@ func (c *Client) loginError(code, msg string, fatal bool) {
 	}
 }
 
+// passwordAttemptAllowed asks the login guard whether this client's
+// address may try a password now; if not, the login ends with a message
+// saying when to try again.
+func (c *Client) passwordAttemptAllowed() bool {
+	if c.srv.guard == nil {
+		return true
+	}
+	ok, retry := c.srv.guard.Attempt(c.info.Addr)
+	if !ok {
+		c.Logger().Warn("password attempts rate-limited", "retry_after", retry)
+		c.loginError("badPassword", fmt.Sprintf("Too many password attempts from your address; try again in %d seconds", int(retry.Seconds())+1), true)
+	}
+	return ok
+}
+
 // invalidMessage ends the login for an unexpected command.
 func (c *Client) invalidMessage(what string) {
 	c.Logger().Info("invalid login message", "detail", what)
@@ -371,6 +386,9 @@ func (c *Client) loginIdent(cmd protocol.Command) {
 		return
 	}
 	password, _ := cmd.StringArg(1)
+	if password != "" && !c.passwordAttemptAllowed() {
+		return
+	}
 	acc, err := c.srv.auth.Authenticate(context.Background(), name, password)
 	flags := map[string]bool{}
 	guest := false
@@ -746,6 +764,10 @@ func (c *Client) loginJoin(cmd protocol.Command) {
 		if inv == nil && s.authOnly && l.guest {
 			s.mu.Unlock()
 			c.loginError("authOnly", "This session does not allow guest logins", true)
+			return
+		}
+		if inv == nil && len(s.passwordHash) > 0 && !c.passwordAttemptAllowed() {
+			s.mu.Unlock()
 			return
 		}
 		if inv == nil && (len(s.passwordHash) > 0 || password != "") && !checkPassword(s.passwordHash, password) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,15 @@ type Options struct {
 	Logger *slog.Logger
 	// Observer receives events for metrics; nil = none.
 	Observer Observer
+	// LoginGuard rate-limits password attempts (account passwords, session
+	// passwords, opwords) per client address; nil = unlimited, as upstream.
+	LoginGuard LoginGuard
+}
+
+// LoginGuard decides whether a client address may try a password now. It
+// is called with session locks held: it must be cheap and must not block.
+type LoginGuard interface {
+	Attempt(addr netip.Addr) (ok bool, retryAfter time.Duration)
 }
 
 // Observer is told about server events worth counting. Its methods are
@@ -35,12 +45,48 @@ type Observer interface {
 	// CaughtUp: a joining client received the history up to its caughtup
 	// marker, d after it joined.
 	CaughtUp(d time.Duration)
+	// SessionLog: an entry of a session's log (joins, kicks, bans, …) for
+	// the server log (server.md §4.11).
+	SessionLog(r LogRecord)
+	// Reported: a user sent an abuse report (the "report" command); the
+	// observer forwards it if the server is configured to (§4.10).
+	Reported(r AbuseReport)
+}
+
+// LogRecord is one session log entry.
+type LogRecord struct {
+	Session, Topic, Message string
+	// User is the acting or affected user; zero ID and empty name = none.
+	UserID   uint8
+	UserName string
+	UserAddr netip.Addr
+}
+
+// AbuseReport is what the "report" command carries, with the session's
+// state at that moment.
+type AbuseReport struct {
+	Session, Title string
+	Reporter       ReportUser
+	Target         uint8 // reported user id, 0 = the session as a whole
+	Message        string
+	HistoryBytes   int64
+	Users          []ReportUser
+}
+
+// ReportUser is one session member in an AbuseReport.
+type ReportUser struct {
+	ID       uint8
+	Name     string
+	Auth, Op bool
+	Addr     netip.Addr
 }
 
 type noObserver struct{}
 
 func (noObserver) LoginFailed(string)     {}
 func (noObserver) CaughtUp(time.Duration) {}
+func (noObserver) SessionLog(LogRecord)   {}
+func (noObserver) Reported(AbuseReport)   {}
 
 // Server is the session registry: it accepts connections, runs their
 // login and owns the live sessions.
@@ -52,6 +98,7 @@ type Server struct {
 
 	// Immutable after NewServer.
 	observer Observer
+	guard    LoginGuard // nil = unlimited
 	auth     Authenticator
 	bans     BanChecker
 	logger   *slog.Logger
@@ -79,6 +126,7 @@ func NewServer(opts Options) *Server {
 	s := &Server{
 		auth:     opts.Auth,
 		observer: opts.Observer,
+		guard:    opts.LoginGuard,
 		bans:     opts.Bans,
 		logger:   opts.Logger,
 		sessions: map[string]*Session{},
@@ -214,6 +262,9 @@ func (srv *Server) Greeting(info ConnInfo) protocol.Greeting {
 	}
 	if !st.AllowGuests {
 		flags = append(flags, protocol.FlagNoGuest)
+	}
+	if st.Reports {
+		flags = append(flags, protocol.FlagReport)
 	}
 	if st.CustomAvatars {
 		flags = append(flags, protocol.FlagAvatar)

@@ -402,6 +402,11 @@ func (s *Session) logLocked(topic, msg string, user *Client) {
 		s.logRing = slices.Delete(s.logRing, 0, len(s.logRing)-maxLogEntries)
 	}
 	s.logger.Info(msg, "topic", topic, "user", e.User)
+	rec := LogRecord{Session: s.id, Topic: topic, Message: msg}
+	if user != nil {
+		rec.UserID, rec.UserName, rec.UserAddr = user.id, user.name, user.info.Addr
+	}
+	s.srv.observer.SessionLog(rec)
 	s.sendAllLocked(jsonFrame(e))
 }
 

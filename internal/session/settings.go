@@ -36,6 +36,9 @@ type Settings struct {
 	// AllowGuestWeb, AllowGuestWebSession, AllowGuestWebHosts grant the
 	// WEB, WEBSESSION and WEBHOST flags to everyone.
 	AllowGuestWeb, AllowGuestWebSession, AllowGuestWebHosts bool
+	// Reports advertises abuse reporting (REPORT flag): the abusereport
+	// setting is on and a report URL is configured.
+	Reports bool
 	// CustomAvatars accepts avatars sent with ident (AVATAR flag).
 	CustomAvatars bool
 	// AutoResetThreshold is the default autoreset threshold of new
