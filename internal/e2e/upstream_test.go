@@ -1,9 +1,7 @@
-//go:build e2e_pending
-
 package e2e
 
-// Tests of upstream behaviour the bridge does not match yet. They are
-// excluded from the normal build; run them with -tags e2e_pending.
+// Tests of fine points of upstream behaviour: text WebSocket messages are
+// dropped, and pongs are ordered after the history they follow.
 
 import (
 	"fmt"
@@ -17,8 +15,7 @@ import (
 )
 
 // TestTextWebSocketMessageDropped: drawpile-srv logs a warning and drops a
-// text WebSocket message; the connection stays (protocol.md §1.2). The
-// bridge currently closes it with 1003.
+// text WebSocket message; the connection stays (protocol.md §1.2).
 func TestTextWebSocketMessageDropped(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -35,8 +32,8 @@ func TestTextWebSocketMessageDropped(t *testing.T) {
 
 // TestPongIsABarrier: a pong is written after all history that existed
 // when the ping arrived (internal/session doc, "Direct messages carry a
-// history barrier"). Seen failing about once in a hundred joins: a pong
-// overtook a Join appended before the ping.
+// history barrier"). This once failed about once in a hundred joins (a
+// pong overtook a Join appended before the ping); it is the regression test.
 func TestPongIsABarrier(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
