@@ -351,9 +351,14 @@ type JoinInfo struct {
 // Result is a successful login step, type "result". Exactly the members
 // that belong to the step are set.
 type Result struct {
+	// AskAvatar (needExtAuth): the client should send its avatar to the
+	// ext-auth server.
+	AskAvatar       *bool        `json:"avatar,omitempty"`
 	CInfo           *CInfoResult `json:"cinfo,omitempty"`
 	ExtAuthFallback bool         `json:"extauthfallback,omitempty"`
+	ExtAuthURL      string       `json:"extauthurl,omitempty"` // needExtAuth
 	Flags           []string     `json:"flags,omitempty"`
+	Group           string       `json:"group,omitempty"` // needExtAuth: ext-auth user group
 	Guest           *bool        `json:"guest,omitempty"`
 	Ident           string       `json:"ident,omitempty"`
 	Intent          string       `json:"intent,omitempty"`
@@ -361,6 +366,7 @@ type Result struct {
 	Lookup          string       `json:"lookup,omitempty"`
 	Message         string       `json:"message"`
 	Method          string       `json:"method,omitempty"`
+	Nonce           string       `json:"nonce,omitempty"` // needExtAuth: hex nonce the token must carry
 	Session         *SessionDesc `json:"session,omitempty"`
 	StartTLS        bool         `json:"startTls,omitempty"`
 	State           string       `json:"state,omitempty"`

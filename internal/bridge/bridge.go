@@ -116,6 +116,13 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Bridge, error
 	if b.loginLimit != nil {
 		opts.LoginGuard = b.loginLimit
 	}
+	if cfg.ExtAuthURL != "" {
+		ea, err := newStoreExtAuth(b.store, cfg.ExtAuthURL)
+		if err != nil {
+			return fail(err)
+		}
+		opts.ExtAuth = ea
+	}
 	b.srv = session.NewServer(opts)
 	if err := enablePersistence(b.srv, cfg.Persist); err != nil {
 		b.srv.Shutdown(ctx)

@@ -50,6 +50,9 @@ type Config struct {
 	Store *store.Store
 	// Admin configures the admin API listener (--web-admin-*).
 	Admin AdminConfig
+	// ExtAuthURL is the external authentication server (--extauth); it is
+	// used while the extauth setting is on.
+	ExtAuthURL string
 	// ReportURL receives abuse reports as JSON when the abusereport
 	// setting is on (--report-url; the reporttoken setting authenticates).
 	ReportURL string
@@ -125,6 +128,7 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	registerAdminFlags(fs, &c.Admin)
 	RegisterProxyFlags(fs, &c.Proxy)
 	RegisterLimitsFlags(fs, &c.Limits)
+	fs.StringVar(&c.ExtAuthURL, "extauth", "", "external authentication server URL (used while the extauth setting is on)")
 	fs.StringVar(&c.ReportURL, "report-url", "", "URL that receives abuse reports (JSON) when the abusereport setting is on")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -2,10 +2,14 @@ package bridge
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
+	"net/url"
 	"regexp"
+	"strings"
 
 	"drawbridge/internal/auth"
+	"drawbridge/internal/auth/httpfetch"
 	"drawbridge/internal/session"
 	"drawbridge/internal/store"
 )
@@ -87,4 +91,61 @@ func (b storeBans) CheckBan(_ context.Context, addr netip.Addr, sids []string, _
 		return session.Ban{}, false
 	}
 	return session.Ban{Reason: r.Reason, Expires: r.Expires}, true
+}
+
+// storeExtAuth is ext-auth (server.md §5) with the store's settings and
+// the --extauth URL.
+type storeExtAuth struct {
+	st   *store.Store
+	url  string // --extauth; immutable
+	host string // the URL's host: auth IDs are "<host>:<uid>"
+}
+
+func newStoreExtAuth(st *store.Store, rawURL string) (*storeExtAuth, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--extauth must be an http or https URL")
+	}
+	// Upstream refuses drawpile.net URLs other than its real ext-auth
+	// endpoint (server.md §1.1).
+	if h := strings.ToLower(u.Hostname()); h == "drawpile.net" || strings.HasSuffix(h, ".drawpile.net") {
+		if u.Scheme != "https" || h != "drawpile.net" || (u.Port() != "" && u.Port() != "443") || u.Path != "/api/ext-auth/" {
+			return nil, fmt.Errorf("--extauth: the only drawpile.net URL allowed is https://drawpile.net/api/ext-auth/")
+		}
+	}
+	return &storeExtAuth{st: st, url: rawURL, host: u.Hostname()}, nil
+}
+
+func (e *storeExtAuth) URL() string {
+	if !e.st.Settings().ExtAuth {
+		return ""
+	}
+	return e.url
+}
+
+func (e *storeExtAuth) Group() string   { return e.st.Settings().ExtAuthGroup }
+func (e *storeExtAuth) Fallback() bool  { return e.st.Settings().ExtAuthFallback }
+func (e *storeExtAuth) AskAvatar() bool { return e.st.Settings().ExtAuthAvatars }
+
+func (e *storeExtAuth) GuestCheck(ctx context.Context, name string) (string, error) {
+	status, err := httpfetch.GuestCheck(ctx, nil, e.url, name, e.Group())
+	return string(status), err
+}
+
+func (e *storeExtAuth) Verify(token string, nonce uint64) (session.ExtIdentity, error) {
+	st := e.st.Settings()
+	id, err := auth.VerifyExtAuthToken(token, nonce, st.ExtAuthPolicy(e.host))
+	if err != nil {
+		return session.ExtIdentity{}, err
+	}
+	if id.HasUserID {
+		if r := e.st.CheckUserID(id.UserID); r.Banned() {
+			return session.ExtIdentity{}, fmt.Errorf("ext-auth user %d is banned: %s", id.UserID, r.Reason)
+		}
+	}
+	flags := id.Flags
+	if id.BanExempt {
+		flags.Add(auth.FlagBanExempt)
+	}
+	return session.ExtIdentity{Name: id.Username, AuthID: id.AuthID, Flags: flags.Sorted(), Avatar: id.Avatar}, nil
 }

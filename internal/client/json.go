@@ -53,6 +53,13 @@ type Reply struct {
 	Intent   string       `json:"intent,omitempty"`
 	Method   string       `json:"method,omitempty"`
 
+	// needExtAuth result (protocol.md §4.7)
+	ExtAuthURL      string `json:"extauthurl,omitempty"`
+	Nonce           string `json:"nonce,omitempty"`
+	Group           string `json:"group,omitempty"`
+	AskAvatar       bool   `json:"avatar,omitempty"`
+	ExtAuthFallback bool   `json:"extauthfallback,omitempty"`
+
 	// session notices
 	Count    int                        `json:"count,omitempty"` // catchup
 	Key      int                        `json:"key,omitempty"`   // catchup, caughtup

@@ -108,7 +108,7 @@ func TestStreamedReset(t *testing.T) {
 func TestTimeouts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withSettings(func(s *session.Settings) {
-		s.ClientTimeout = 600 * time.Millisecond
+		s.ClientTimeout = 2 * time.Second // generous: keepalives every 100 ms must arrive even on a loaded machine
 		s.KeepAliveInterval = 100 * time.Millisecond
 	}))
 	host := e.host("Alice", tcp, client.HostOptions{Alias: "timeouts"})

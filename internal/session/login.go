@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"drawbridge/internal/auth"
 	"drawbridge/protocol"
 )
 
@@ -45,6 +46,8 @@ type loginState struct {
 	avatar   []byte
 
 	badPasswords int
+	// extNonce is the nonce of the last needExtAuth request (0 = none).
+	extNonce uint64
 }
 
 func (l *loginState) isMod() bool { return l.flags["MOD"] }
@@ -338,6 +341,94 @@ func (c *Client) loginLookup(cmd protocol.Command) {
 	c.result(protocol.Result{Message: "Join lookup OK!", Lookup: "join", Session: &d})
 }
 
+// extAuthForGuest decides, for a name without an internal account while
+// ext-auth is on, whether to ask the client for an ext-auth token
+// (server.md §5 step 2). It returns done=false when the client continues
+// as a guest, true when a reply or error has been sent.
+func (c *Client) extAuthForGuest(name, intent string) (done bool) {
+	ea := c.srv.extAuth
+	if !c.srv.settings().AllowGuests || intent == "extauth" {
+		c.requestExtAuth(ea)
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), extAuthTimeout)
+	status, err := ea.GuestCheck(ctx, name)
+	cancel()
+	switch {
+	case err != nil:
+		c.Logger().Warn("ext-auth server unreachable", "err", err, "fallback", ea.Fallback())
+		if !ea.Fallback() {
+			c.loginError("noExtAuth", "Authentication server is unavailable", true)
+			return true
+		}
+		return false
+	case status == "auth":
+		if intent == "guest" {
+			c.result(protocol.Result{Message: "Intent mismatch", State: "intentMismatch", Intent: "guest", Method: "extauth", ExtAuthFallback: ea.Fallback()})
+			return true
+		}
+		c.requestExtAuth(ea)
+		return true
+	case status == "outgroup":
+		c.loginError("extauthOutgroup", "This username cannot log in to this server", true)
+		return true
+	case status == "banned":
+		c.loginError("extauthLocked", "This username is locked", true)
+		return true
+	default: // "guest"
+		return false
+	}
+}
+
+// extAuthTimeout bounds the guest check against the ext-auth server.
+const extAuthTimeout = 10 * time.Second
+
+// requestExtAuth answers needExtAuth with a fresh nonce (§5 step 3).
+func (c *Client) requestExtAuth(ea ExtAuth) {
+	l := &c.login
+	l.extNonce = auth.NewNonce()
+	ask := ea.AskAvatar() && len(l.avatar) == 0
+	c.result(protocol.Result{Message: "External authentication needed", State: "needExtAuth",
+		ExtAuthURL: ea.URL(), Nonce: auth.FormatNonce(l.extNonce), Group: ea.Group(), AskAvatar: &ask})
+}
+
+// loginExtAuthToken completes an ident that carries an ext-auth token
+// (§5 step 5). Internal accounts take precedence: a token for a name that
+// has a local account is refused.
+func (c *Client) loginExtAuthToken(cmd protocol.Command, token string) {
+	l := &c.login
+	ea := c.srv.extAuth
+	if ea == nil || ea.URL() == "" {
+		c.loginError("extAuthError", "External authentication is not enabled", true)
+		return
+	}
+	id, err := ea.Verify(token, l.extNonce)
+	l.extNonce = 0 // a nonce is good for one token
+	if err != nil {
+		c.Logger().Info("ext-auth token rejected", "err", err)
+		c.loginError("extAuthError", "External authentication failed", true)
+		return
+	}
+	if _, err := c.srv.auth.Authenticate(context.Background(), id.Name, ""); err != ErrNoAccount {
+		c.loginError("extAuthError", "This name belongs to an account on this server", true)
+		return
+	}
+	if !validUsername(id.Name) {
+		c.loginError("badUsername", "Invalid username", true)
+		return
+	}
+	flags := map[string]bool{}
+	for _, f := range id.Flags {
+		flags[f] = true
+	}
+	l.authID = id.AuthID
+	avatar := c.identAvatar(cmd)
+	if avatar == nil && len(id.Avatar) > 0 && len(id.Avatar) <= protocol.MaxPayload-300 {
+		avatar = id.Avatar
+	}
+	c.finishIdent(id.Name, false, flags, avatar)
+}
+
 // validUsername: non-empty, ≤ 22 UTF-16 code units, no '"' (§4.7).
 func validUsername(name string) bool {
 	if strings.TrimSpace(name) == "" || strings.ContainsRune(name, '"') {
@@ -385,6 +476,10 @@ func (c *Client) loginIdent(cmd protocol.Command) {
 		c.loginError("identError", "Invalid intent", true)
 		return
 	}
+	if tok, ok := cmd.KwString("extauth"); ok && tok != "" {
+		c.loginExtAuthToken(cmd, tok)
+		return
+	}
 	password, _ := cmd.StringArg(1)
 	if password != "" && !c.passwordAttemptAllowed() {
 		return
@@ -400,6 +495,13 @@ func (c *Client) loginIdent(cmd protocol.Command) {
 		name = acc.Name
 		l.authID = acc.AuthID
 	case ErrNoAccount:
+		if c.srv.extAuthURL() != "" {
+			if done := c.extAuthForGuest(name, intent); done {
+				return
+			}
+			guest = true
+			break
+		}
 		if intent == "auth" {
 			c.result(protocol.Result{Message: "Intent mismatch", State: "intentMismatch", Intent: "auth", Method: "guest"})
 			return
@@ -428,15 +530,33 @@ func (c *Client) loginIdent(cmd protocol.Command) {
 		c.loginError("identError", "Authentication error", true)
 		return
 	}
+	c.finishIdent(name, guest, flags, c.identAvatar(cmd))
+}
+
+// identAvatar is the avatar sent with ident, if the server accepts custom
+// avatars and it decodes and fits in a Join message.
+func (c *Client) identAvatar(cmd protocol.Command) []byte {
+	av, ok := cmd.KwString("avatar")
+	if !ok || !c.srv.settings().CustomAvatars || len(av) > 4*protocol.MaxPayload/3 {
+		return nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(av); err == nil && len(b) <= protocol.MaxPayload-300 {
+		return b
+	}
+	return nil
+}
+
+// finishIdent completes a successful ident: implicit flags, the browser
+// rule, then identOk and the session list.
+func (c *Client) finishIdent(name string, guest bool, flags map[string]bool, avatar []byte) {
+	l := &c.login
 	c.implicitFlags(flags)
 	if c.info.Browser && !flags["WEB"] {
 		c.loginError("webNotAllowed", "Browser logins are not allowed", true)
 		return
 	}
-	if av, ok := cmd.KwString("avatar"); ok && c.srv.settings().CustomAvatars && len(av) <= 4*protocol.MaxPayload/3 {
-		if b, err := base64.StdEncoding.DecodeString(av); err == nil && len(b) <= protocol.MaxPayload-300 {
-			l.avatar = b
-		}
+	if avatar != nil {
+		l.avatar = avatar
 	}
 	l.name, l.guest, l.flags = name, guest, flags
 	l.flagList = nil

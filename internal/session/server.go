@@ -25,6 +25,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Observer receives events for metrics; nil = none.
 	Observer Observer
+	// ExtAuth enables external authentication; nil = off.
+	ExtAuth ExtAuth
 	// LoginGuard rate-limits password attempts (account passwords, session
 	// passwords, opwords) per client address; nil = unlimited, as upstream.
 	LoginGuard LoginGuard
@@ -99,6 +101,7 @@ type Server struct {
 	// Immutable after NewServer.
 	observer Observer
 	guard    LoginGuard // nil = unlimited
+	extAuth  ExtAuth    // nil = off
 	auth     Authenticator
 	bans     BanChecker
 	logger   *slog.Logger
@@ -127,6 +130,7 @@ func NewServer(opts Options) *Server {
 		auth:     opts.Auth,
 		observer: opts.Observer,
 		guard:    opts.LoginGuard,
+		extAuth:  opts.ExtAuth,
 		bans:     opts.Bans,
 		logger:   opts.Logger,
 		sessions: map[string]*Session{},
@@ -177,6 +181,14 @@ func (srv *Server) cleanupLoop() {
 			}
 		}
 	}
+}
+
+// extAuthURL is the ext-auth URL while ext-auth is on, else "".
+func (srv *Server) extAuthURL() string {
+	if srv.extAuth == nil {
+		return ""
+	}
+	return srv.extAuth.URL()
 }
 
 // Settings returns the server's current settings.
@@ -280,6 +292,9 @@ func (srv *Server) Greeting(info ConnInfo) protocol.Greeting {
 	}
 	if srv.auth.HasAccounts(context.Background()) {
 		methods["auth"] = protocol.LoginMethod{Actions: []string{"join", "host"}}
+	}
+	if url := srv.extAuthURL(); url != "" {
+		methods["extauth"] = protocol.LoginMethod{Actions: []string{"join", "host"}, URL: url}
 	}
 	return protocol.Greeting{
 		Type:             protocol.ReplyLogin,

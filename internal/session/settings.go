@@ -173,3 +173,31 @@ type NoBans struct{}
 func (NoBans) CheckBan(context.Context, netip.Addr, []string, string) (Ban, bool) {
 	return Ban{}, false
 }
+
+// ExtAuth is external authentication (server.md §5): an ext-auth server
+// vouches for user names with Ed25519-signed tokens. The bridge implements
+// it with the store's settings and an HTTP client; nil = off.
+type ExtAuth interface {
+	// URL is the ext-auth server's URL, "" while ext-auth is off.
+	URL() string
+	// Group is the ext-auth user group ("" = default), Fallback the
+	// extauthfallback setting, AskAvatar whether to ask the client to send
+	// its avatar to the ext-auth server (extAuthAvatars).
+	Group() string
+	Fallback() bool
+	AskAvatar() bool
+	// GuestCheck asks the ext-auth server about a name a guest wants:
+	// "auth", "guest", "outgroup" or "banned"; an error if the server
+	// cannot be reached or answers nonsense. It may block on the network.
+	GuestCheck(ctx context.Context, name string) (string, error)
+	// Verify checks a token against the nonce issued to the connection.
+	Verify(token string, nonce uint64) (ExtIdentity, error)
+}
+
+// ExtIdentity is a user vouched for by a verified ext-auth token.
+type ExtIdentity struct {
+	Name   string   // from the token; replaces the name the client typed
+	AuthID string   // "<ext-auth host>:<uid>"
+	Flags  []string // honoured flags (the extauth* settings applied)
+	Avatar []byte   // from a version 2 token, when allowed
+}
