@@ -74,3 +74,64 @@ func TestAccountLogin(t *testing.T) {
 		t.Errorf("guest flags %v lack WEB", bob.UserFlags())
 	}
 }
+
+// TestRememberedOperator: a registered user made operator gets operator
+// status back when they leave and rejoin (by auth id, as drawpile-srv);
+// a guest does not.
+func TestRememberedOperator(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *bridge.Config) { c.Auth = accounts{"Alice": "wonderland", "Bob": "builder"} })
+	login := func(name, pw string) *client.Client {
+		t.Helper()
+		c := e.dial(tcp)
+		if _, err := c.Login(e.ctx, client.LoginOptions{Ident: client.IdentOptions{Name: name, Password: pw}, Join: &client.JoinOptions{Session: "remember"}}); err != nil {
+			t.Fatalf("%s: join: %v", name, err)
+		}
+		if err := c.WaitCaughtUp(e.ctx, nil); err != nil {
+			t.Fatalf("%s: catch up: %v", name, err)
+		}
+		return c
+	}
+	host := e.dial(tcp)
+	if _, err := host.Login(e.ctx, client.LoginOptions{Ident: client.IdentOptions{Name: "Alice", Password: "wonderland"}, Host: &client.HostOptions{Alias: "remember"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := host.Initialize(e.ctx, snapshot(t, host.UserID())); err != nil {
+		t.Fatal(err)
+	}
+	e.sync(host)
+	bob := login("Bob", "builder")
+	guest, _ := e.join("Carol", tcp, "remember", "")
+	if err := host.SetOperators(e.ctx, []uint8{host.UserID(), bob.UserID(), guest.UserID()}); err != nil {
+		t.Fatal(err)
+	}
+	e.until(host, "SessionOwner with Bob", func(r rec) bool {
+		return r.Type == 34 && sameSet([]byte(r.Payload), []byte{host.UserID(), bob.UserID(), guest.UserID()})
+	})
+	bob.Close()
+	guest.Close()
+	e.until(host, "Bob's Leave", msgOf(33, bob.UserID()))
+
+	bob2 := login("Bob", "builder")
+	defer bob2.Close()
+	carol2, _ := e.join("Carol", tcp, "remember", "")
+	defer carol2.Close()
+	rs := e.until(host, "SessionOwner with Bob again", func(r rec) bool {
+		return r.Type == 34 && sameSet([]byte(r.Payload), []byte{host.UserID(), bob2.UserID()})
+	})
+	rs = append(rs, e.sync(host)...) // Carol's join is processed by now
+	for _, r := range rs {
+		if r.Type == 34 && bytesContain([]byte(r.Payload), carol2.UserID()) {
+			t.Errorf("guest Carol got operator status back: %v", []byte(r.Payload))
+		}
+	}
+}
+
+func bytesContain(b []byte, v uint8) bool {
+	for _, x := range b {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -916,6 +916,7 @@ func (c *Client) loginJoin(cmd protocol.Command) {
 	}
 	if replaced != nil {
 		// The same user reconnecting: the old connection goes, its id is reused.
+		s.rememberLocked(replaced)
 		delete(s.users, replaced.id)
 		replaced.sess.Store(nil)
 		s.appendServerMetaLocked(leaveFrame(replaced.id))
@@ -971,11 +972,12 @@ func (c *Client) loginJoin(cmd protocol.Command) {
 	s.secBarrier = s.endLocked()
 	c.sess.Store(s)
 	s.appendServerMetaLocked(joinFrame(c.id, c.joinFlags(), c.name, c.avatar))
-	if mod || (inv != nil && inv.Op) || (len(s.opListLocked()) == 0 && len(s.opwordHash) == 0) {
+	rememberedOp := c.authID != "" && s.authOps[c.authID]
+	if mod || rememberedOp || (inv != nil && inv.Op) || (len(s.opListLocked()) == 0 && len(s.opwordHash) == 0) {
 		s.setOpLocked(c, true, nil)
 		s.appendServerMetaLocked(userListFrame(typeSessionOwner, 0, s.opListLocked()))
 	}
-	if inv != nil && inv.Trust && !c.trusted {
+	if ((inv != nil && inv.Trust) || (c.authID != "" && s.authTrusted[c.authID])) && !c.trusted {
 		c.trusted = true
 		s.appendServerMetaLocked(userListFrame(typeTrustedUsers, 0, s.trustedListLocked()))
 	}

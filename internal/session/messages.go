@@ -240,6 +240,7 @@ func (s *Session) removeClient(c *Client) {
 
 // detachLocked removes c from the member set and appends its Leave.
 func (s *Session) detachLocked(c *Client, beforeLeave func()) {
+	s.rememberLocked(c)
 	delete(s.users, c.id)
 	c.sess.Store(nil)
 	s.freedIDs = slices.DeleteFunc(s.freedIDs, func(id uint8) bool { return id == c.id })

@@ -390,6 +390,13 @@ func (s *Session) applyJournalState(st sessionfile.State) {
 	for _, u := range st.Users {
 		s.nameIDs[strings.ToLower(u.Name)] = u.ID
 	}
+	s.authOps, s.authTrusted = map[string]bool{}, map[string]bool{}
+	for _, id := range st.Ops {
+		s.authOps[id] = true
+	}
+	for _, id := range st.Trusted {
+		s.authTrusted[id] = true
+	}
 	for _, inv := range st.Invites {
 		at, err := time.Parse(time.RFC3339, inv.CreatedAt)
 		if err != nil {
@@ -453,12 +460,9 @@ func (s *Session) journalStateLocked() sessionfile.State {
 		st.Users = append(st.Users, sessionfile.UserID{ID: s.nameIDs[n], Name: n})
 	}
 	for _, c := range s.users {
-		if c.authID == "" {
-			continue
-		}
-		st.Ops = setMember(st.Ops, c.authID, c.op)
-		st.Trusted = setMember(st.Trusted, c.authID, c.trusted)
+		s.rememberLocked(c)
 	}
+	st.Ops, st.Trusted = rememberedList(s.authOps), rememberedList(s.authTrusted)
 	st.Catchup = s.catchKey
 	secrets := make([]string, 0, len(s.invites))
 	for k := range s.invites {
@@ -476,17 +480,6 @@ func (s *Session) journalStateLocked() sessionfile.State {
 		st.Invites = append(st.Invites, ji)
 	}
 	return st
-}
-
-func setMember(set []string, v string, in bool) []string {
-	i := slices.Index(set, v)
-	switch {
-	case in && i < 0:
-		return append(set, v)
-	case !in && i >= 0:
-		return slices.Delete(set, i, i+1)
-	}
-	return set
 }
 
 // syncJournalLocked writes the journal records for whatever metadata

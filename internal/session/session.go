@@ -86,13 +86,17 @@ type Session struct {
 	blockCache []cachedBlock // recently read history blocks
 
 	users    map[uint8]*Client
-	initUser *Client           // host during StateInit, resetter during StateReset
-	held     []protocol.Frame  // messages of held users during StateInit
-	nameIDs  map[string]uint8  // lower-case name → last id (id reuse)
-	freedIDs []uint8           // recently freed ids, reused last
-	reset    *resetBuffer      // classic reset upload (StateReset)
-	stream   *streamReset      // streamed reset in progress
-	auto     *autoresetRequest // pending autoreset query
+	initUser *Client          // host during StateInit, resetter during StateReset
+	held     []protocol.Frame // messages of held users during StateInit
+	nameIDs  map[string]uint8 // lower-case name → last id (id reuse)
+	// authOps and authTrusted remember, by auth id, registered users who
+	// were operators or trusted, so they get that status back when they
+	// rejoin (as drawpile-srv; journaled as OP/TRUST records).
+	authOps, authTrusted map[string]bool
+	freedIDs             []uint8           // recently freed ids, reused last
+	reset                *resetBuffer      // classic reset upload (StateReset)
+	stream               *streamReset      // streamed reset in progress
+	auto                 *autoresetRequest // pending autoreset query
 
 	title          string
 	autotitle      bool
@@ -698,4 +702,29 @@ func hashPassword(pw string) []byte {
 		return nil
 	}
 	return []byte(h)
+}
+
+// rememberLocked records a registered user's current operator and trusted
+// status for when they rejoin.
+func (s *Session) rememberLocked(c *Client) {
+	if c.authID == "" {
+		return
+	}
+	if s.authOps == nil {
+		s.authOps, s.authTrusted = map[string]bool{}, map[string]bool{}
+	}
+	s.authOps[c.authID] = c.op
+	s.authTrusted[c.authID] = c.trusted
+}
+
+// rememberedList returns the auth ids whose value in m is true, sorted.
+func rememberedList(m map[string]bool) []string {
+	var out []string
+	for id, in := range m {
+		if in {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
