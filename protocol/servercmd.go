@@ -405,6 +405,8 @@ type SessionDesc struct {
 	Title                  string `json:"title"`
 	Unlisted               bool   `json:"unlisted"`
 	UserCount              int    `json:"userCount"`
+	// Viewers is the number of spectators (Drawbridge extension; omitted when 0).
+	Viewers int `json:"viewers,omitempty"`
 }
 
 // SessionList is a "login" message carrying session descriptions: the

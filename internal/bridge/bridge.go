@@ -54,6 +54,9 @@ type Bridge struct {
 	events  *events            // session.Observer: metrics, server log, abuse reports
 	assets  *webassets.Handler // the web client's static files
 
+	watch     *watchHub // spectators and mirrors; created by watchHub()
+	watchOnce sync.Once
+
 	connLimit  *auth.ConnLimiter  // nil = unlimited
 	loginLimit *auth.LoginLimiter // nil = unlimited
 	tcpM       *transportMetrics
@@ -155,6 +158,9 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Bridge, error
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
 	logger.Info("listening", "tcp", tcpLn.Addr().String(), "http", httpLn.Addr().String(), "tls", b.tlsConf != nil)
+	if cfg.ServerSideReset {
+		b.SetServerSideReset(true)
+	}
 	b.startBackground()
 	if err := b.notify.Ready(); err != nil {
 		logger.Warn("systemd readiness notification failed", "err", err)
@@ -277,6 +283,7 @@ func (b *Bridge) routes() http.Handler {
 		r.Get("/ws", b.serveWS)
 		r.Get("/drawpile-web/ws", b.serveWS)
 		b.proxyRoutes(r, b.cfg.Proxy)
+		b.watchRoutes(r)
 	})
 	r.Get("/api/rooms/{code}", b.serveRoom)
 	b.healthRoutes(r)

@@ -50,6 +50,11 @@ type Config struct {
 	Store *store.Store
 	// Admin configures the admin API listener (--web-admin-*).
 	Admin AdminConfig
+	// ServerSideReset makes the bridge compact a session's history itself
+	// from its live server-side canvas when the autoreset threshold is
+	// reached, instead of asking a client to upload a snapshot
+	// (--server-side-reset).
+	ServerSideReset bool
 	// ExtAuthURL is the external authentication server (--extauth); it is
 	// used while the extauth setting is on.
 	ExtAuthURL string
@@ -128,6 +133,7 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	registerAdminFlags(fs, &c.Admin)
 	RegisterProxyFlags(fs, &c.Proxy)
 	RegisterLimitsFlags(fs, &c.Limits)
+	fs.BoolVar(&c.ServerSideReset, "server-side-reset", false, "compact session history on the server from its live canvas at the autoreset threshold, instead of asking a client")
 	fs.StringVar(&c.ExtAuthURL, "extauth", "", "external authentication server URL (used while the extauth setting is on)")
 	fs.StringVar(&c.ReportURL, "report-url", "", "URL that receives abuse reports (JSON) when the abusereport setting is on")
 	if err := fs.Parse(args); err != nil {

@@ -148,7 +148,15 @@ func TestProxyRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	go b.Close()
+	closed := make(chan error, 1)
+	go func() { closed <- b.Close() }()
+	// The test must not end before Close has finished: the bridge's
+	// goroutines log through t.Output().
+	defer func() {
+		if err := <-closed; err != nil {
+			t.Errorf("bridge Close: %v", err)
+		}
+	}()
 	for {
 		_, err := bob.Recv(ctx)
 		if err == nil {

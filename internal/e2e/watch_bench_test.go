@@ -309,4 +309,3 @@ func BenchmarkWatch1000Viewers(b *testing.B) {
 	b.Logf("%d viewers: %d×401 messages fanned out to all in %v; process CPU %v, heap %.0f → %.0f MiB (includes the test's %d WebSocket clients); all %d canvases equal the mirror's",
 		viewers, b.N, fanout.Round(time.Millisecond), cpu.Round(time.Millisecond), heap0, heap, viewers, viewers)
 }
-

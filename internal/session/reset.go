@@ -235,6 +235,9 @@ func (s *Session) checkAutoresetLocked() {
 	if t == 0 || s.histBytes <= t || s.state != StateRunning || s.auto != nil || s.stream != nil || time.Now().Before(s.nextAutoReset) {
 		return
 	}
+	if s.autoresetByServerLocked() {
+		return
+	}
 	maxSize := s.sizeLimitLocked()
 	s.sendAllLocked(jsonFrame(protocol.SizeLimit{Type: protocol.ReplySizeLimit, Size: s.histBytes, MaxSize: t}))
 	req := &autoresetRequest{

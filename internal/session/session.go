@@ -491,6 +491,7 @@ func (s *Session) descLocked() protocol.SessionDesc {
 		Title:                  s.title,
 		Unlisted:               s.unlisted,
 		UserCount:              len(s.users),
+		Viewers:                s.viewersLocked(),
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"sync"
 	"time"
-	"unsafe"
 	"weak"
 
 	"drawbridge/protocol"
@@ -59,7 +58,7 @@ type Tap struct {
 	cursor    int64 // next history index to deliver
 	genBase   int64 // history generation the cursor belongs to
 	startID   int64
-	last      *byte // data pointer of the last delivered frame (continuity check)
+	last      *byte // first byte of the last delivered frame (identity, for the continuity check)
 	joinBytes int64 // s.cumBytes when the tap was created (lag base)
 	viewers   int
 	closed    bool
@@ -149,6 +148,11 @@ func (t *Tap) SetViewers(n int) {
 func (s *Session) Viewers() int {
 	s.lock()
 	defer s.mu.Unlock()
+	return s.viewersLocked()
+}
+
+// viewersLocked is Viewers with s.mu held (for descLocked).
+func (s *Session) viewersLocked() int {
 	n := 0
 	for t := range s.tapStateLocked().taps {
 		n += t.viewers
@@ -198,7 +202,7 @@ func (t *Tap) Next(ctx context.Context, buf []protocol.Frame) (frames []protocol
 				t.cursor++
 			}
 			if len(frames) > 0 {
-				t.last = unsafe.SliceData(frames[len(frames)-1])
+				t.last = &frames[len(frames)-1][0]
 				if s.stream != nil && s.stream.ready {
 					s.trySwapLocked()
 				}
@@ -227,7 +231,7 @@ func (t *Tap) continuousLocked() bool {
 		t.cursor = s.first
 		return false
 	}
-	if unsafe.SliceData(s.hist[i].f) != t.last {
+	if &s.hist[i].f[0] != t.last {
 		t.cursor = s.first
 		return false
 	}
@@ -316,7 +320,7 @@ func (s *Session) SetResetImager(r ResetImager) {
 }
 
 // StartServerReset starts a server-side reset now (the autoreset hook
-// calls serverResetLocked instead). It returns the index the image must
+// calls autoresetByServerLocked instead). It returns the index the image must
 // be built at.
 func (s *Session) StartServerReset() (int64, error) {
 	s.lock()
@@ -331,9 +335,22 @@ func (s *Session) StartServerReset() (int64, error) {
 	return at, nil
 }
 
-// serverResetLocked is the hook for checkAutoresetLocked: when a
-// ResetImager is registered it starts a server-side reset and reports
-// true (the caller then asks no client).
+// autoresetByServerLocked is the hook for checkAutoresetLocked (called
+// once the threshold is crossed): with a ResetImager registered it starts
+// a server-side reset, or lets the pending one finish, and reports true,
+// and the caller then asks no client. Without one it reports false.
+func (s *Session) autoresetByServerLocked() bool {
+	ts := s.tapStateLocked()
+	if ts.imager == nil {
+		return false
+	}
+	if ts.pending == nil {
+		s.serverResetLocked()
+	}
+	return true
+}
+
+// serverResetLocked starts a server-side reset if one can start now.
 func (s *Session) serverResetLocked() (int64, bool) {
 	ts := s.tapStateLocked()
 	if ts.imager == nil || ts.pending != nil || s.state != StateRunning || s.stream != nil || s.auto != nil {
@@ -407,4 +424,16 @@ func runtimeAddCleanup(s *Session, key weak.Pointer[Session]) {
 		delete(tapRegistry.m, k)
 		tapRegistry.mu.Unlock()
 	}, key)
+}
+
+// Backlog returns how many bytes of history the tap has not delivered
+// yet (0 when it is caught up).
+func (t *Tap) Backlog() int64 {
+	s := t.s
+	s.lock()
+	defer s.mu.Unlock()
+	if t.cursor < s.first {
+		return s.histBytes
+	}
+	return s.cumBytes - s.offsetLocked(t.cursor)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"drawbridge/protocol"
 )
@@ -315,6 +316,38 @@ func TestWatchSecret(t *testing.T) {
 		}
 		if srv.LookupWatch(s.Code()) != nil || srv.LookupWatch(s.ID()) != nil {
 			t.Fatal("LookupWatch accepts the room code or id")
+		}
+	})
+}
+
+func TestAutoresetByServerHook(t *testing.T) {
+	inBubble(t, nil, func(t *testing.T, srv *Server) {
+		_, s := hostedSession(t, srv)
+		s.lock()
+		handled := s.autoresetByServerLocked()
+		s.mu.Unlock()
+		if handled {
+			t.Fatal("handled without a ResetImager: the client autoreset must run")
+		}
+		im := &fakeImager{}
+		s.SetResetImager(im)
+		for range 3 {
+			s.lock()
+			handled = s.autoresetByServerLocked()
+			s.mu.Unlock()
+			if !handled {
+				t.Fatal("not handled with a ResetImager")
+			}
+		}
+		if len(im.asked) != 1 {
+			t.Fatalf("imager asked %d times, want once while the reset is pending", len(im.asked))
+		}
+		s.AbortServerReset(im.asked[0], "test")
+		s.mu.Lock()
+		retry := s.nextAutoReset
+		s.mu.Unlock()
+		if !retry.After(time.Now()) {
+			t.Error("an aborted server-side reset does not back off")
 		}
 	})
 }
