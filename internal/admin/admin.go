@@ -113,6 +113,10 @@ type Options struct {
 	// FetchExtBans fetches the external ban list for POST
 	// /api/extbans/refresh (nil: refresh answers 400 "inactive").
 	FetchExtBans store.FetchFunc
+	// Thumbnail, if set, renders a session's current canvas as PNG for GET
+	// /api/sessions/:id/thumbnail (the bridge's server-side canvas);
+	// ok=false means none is available.
+	Thumbnail func(ctx context.Context, sessionID string) (png []byte, at time.Time, ok bool, err error)
 	// SettingsChanged, if set, is called after PUT /api/server changed
 	// settings, so the caller can apply them to the running server.
 	SettingsChanged func()

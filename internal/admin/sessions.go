@@ -4,6 +4,7 @@ package admin
 // §3.2), with the description objects of §3.3.
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -441,11 +442,27 @@ func (a *API) deleteInvite(w http.ResponseWriter, r *http.Request) {
 	writeOK(w)
 }
 
-// Thumbnails: this server does not request client thumbnails yet, so
-// there is never a stored one.
+// getThumbnail answers {data, at} with a PNG of the session's canvas,
+// rendered by the bridge's server-side canvas (drawpile-srv stores
+// client-generated thumbnails instead; the answer has the same shape).
 func (a *API) getThumbnail(w http.ResponseWriter, r *http.Request) {
-	if s := a.lookupSession(w, r); s != nil {
+	s := a.lookupSession(w, r)
+	if s == nil {
+		return
+	}
+	if a.opts.Thumbnail == nil {
 		writeError(w, http.StatusNotFound, "No thumbnail")
+		return
+	}
+	png, at, ok, err := a.opts.Thumbnail(r.Context(), s.ID())
+	switch {
+	case err != nil:
+		a.log.Error("render thumbnail", "session", s.ID(), "err", err)
+		writeError(w, http.StatusInternalServerError, "Could not render the thumbnail")
+	case !ok:
+		writeError(w, http.StatusNotFound, "No thumbnail")
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"data": base64.StdEncoding.EncodeToString(png), "at": at.UTC().Format(time.RFC3339)})
 	}
 }
 

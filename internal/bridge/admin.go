@@ -252,6 +252,7 @@ func StartAdmin(ctx context.Context, b *Bridge, cfg AdminConfig) (*AdminServer, 
 		Features:        store.APIContext{WebSocket: true, LocalHost: cfg.ExtHost != ""},
 		FetchExtBans:    cfg.FetchExtBans,
 		SettingsChanged: cfg.SettingsChanged,
+		Thumbnail:       b.SessionThumbnail,
 		Logger:          logger,
 	})
 	if err != nil {
