@@ -630,7 +630,7 @@ func (a *API) kickServerUser(w http.ResponseWriter, r *http.Request) {
 
 // Admin chat (server.md §3.2 /api/sessions/:id/chat). Lines from the
 // administrator are sent to the session as alerts and kept here; users'
-// chat lines are not mirrored into the buffer yet (docs/admin-api.md).
+// chat lines arrive through UserChat.
 
 const (
 	chatBufferLines    = 1024
@@ -692,6 +692,18 @@ func (a *API) chatSummary(id string) any {
 	}
 	return map[string]any{"offset": c.end(), "count": len(c.lines), "timeout": c.timeout.Milliseconds(),
 		"remaining": (c.timeout - time.Since(c.touched)).Milliseconds()}
+}
+
+// UserChat adds a user's chat line to the session's admin chat, if an
+// administrator is connected to it. The bridge calls it for every public
+// chat message, outside session locks.
+func (a *API) UserChat(sessionID string, userID uint8, name, text string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c := a.activeChatLocked(sessionID); c != nil {
+		id := userID
+		c.add(chatLine{ID: &id, Name: name, Text: text})
+	}
 }
 
 func chatBody(c *chatState, offset int) map[string]any {

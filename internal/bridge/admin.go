@@ -286,6 +286,7 @@ func StartAdmin(ctx context.Context, b *Bridge, cfg AdminConfig) (*AdminServer, 
 		a.closeStore()
 		return nil, errors.New("admin: bridge is closed")
 	}
+	b.admin.CompareAndSwap(nil, a)
 	logger.Info("admin API listening", "addr", ln.Addr().String(), "access", cfg.Access, "auth", cfg.Auth != "")
 	go func() {
 		defer b.untrack(a)

@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -45,9 +46,9 @@ type Bridge struct {
 	tlsConf *tls.Config // nil without certificates
 	origins []string
 	store   *store.Store
-	ownSt   bool         // Close closes store
-	admin   *AdminServer // nil without --web-admin-port
-	bgStop  func()       // cancels the background goroutines (config watch, settings sync, watchdog)
+	ownSt   bool                        // Close closes store
+	admin   atomic.Pointer[AdminServer] // the first admin listener started; nil without one
+	bgStop  func()                      // cancels the background goroutines (config watch, settings sync, watchdog)
 	notify  *systemd.Notifier
 	syncMu  sync.Mutex // serializes syncSettings so an older snapshot never replaces a newer one
 	metrics *bridgeMetrics
@@ -147,7 +148,7 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Bridge, error
 	if adminCfg.SettingsChanged == nil {
 		adminCfg.SettingsChanged = b.syncSettings
 	}
-	if b.admin, err = startAdmin(ctx, b, adminCfg); err != nil {
+	if _, err = startAdmin(ctx, b, adminCfg); err != nil {
 		tcpLn.Close()
 		httpLn.Close()
 		return fail(err)
@@ -206,10 +207,11 @@ func (b *Bridge) HTTPAddr() string { return b.httpLn.Addr().String() }
 // AdminAddr returns the admin listener's address, or "" when the admin API
 // is off.
 func (b *Bridge) AdminAddr() string {
-	if b.admin == nil {
+	a := b.admin.Load()
+	if a == nil {
 		return ""
 	}
-	return b.admin.Addr()
+	return a.Addr()
 }
 
 // Server returns the session server (for admin tools and tests).

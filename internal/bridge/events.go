@@ -46,6 +46,17 @@ func (e *events) SessionLog(r session.LogRecord) {
 	e.enqueue(func(context.Context) { e.b.store.Log(entry) })
 }
 
+// Chatted implements session.Observer: users' chat goes to the admin
+// API's two-way chat. Queued, because the admin API takes its own lock
+// before session locks when it sends.
+func (e *events) Chatted(sessionID string, userID uint8, name, text string) {
+	adm := e.b.admin.Load()
+	if adm == nil {
+		return
+	}
+	e.enqueue(func(context.Context) { adm.API().UserChat(sessionID, userID, name, text) })
+}
+
 // Reported implements session.Observer: with the abusereport setting on
 // and --report-url given, the report is POSTed there as drawpile-srv does.
 func (e *events) Reported(r session.AbuseReport) {

@@ -136,6 +136,9 @@ func (s *Session) handleChatLocked(c *Client, f protocol.Frame) {
 	if c.muted {
 		return
 	}
+	if p := f.Payload(); len(p) >= 2 { // validated by Decode before dispatch
+		s.srv.observer.Chatted(s.id, c.id, c.name, string(p[2:]))
+	}
 	if f.Payload()[0]&chatBypass != 0 {
 		f = f.Clone()
 		f.SetCtx(c.id)

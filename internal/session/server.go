@@ -50,6 +50,9 @@ type Observer interface {
 	// SessionLog: an entry of a session's log (joins, kicks, bans, …) for
 	// the server log (server.md §4.11).
 	SessionLog(r LogRecord)
+	// Chatted: a user said something in a session's public chat (for the
+	// admin API's two-way chat).
+	Chatted(sessionID string, userID uint8, name, text string)
 	// Reported: a user sent an abuse report (the "report" command); the
 	// observer forwards it if the server is configured to (§4.10).
 	Reported(r AbuseReport)
@@ -85,10 +88,11 @@ type ReportUser struct {
 
 type noObserver struct{}
 
-func (noObserver) LoginFailed(string)     {}
-func (noObserver) CaughtUp(time.Duration) {}
-func (noObserver) SessionLog(LogRecord)   {}
-func (noObserver) Reported(AbuseReport)   {}
+func (noObserver) LoginFailed(string)                    {}
+func (noObserver) CaughtUp(time.Duration)                {}
+func (noObserver) SessionLog(LogRecord)                  {}
+func (noObserver) Reported(AbuseReport)                  {}
+func (noObserver) Chatted(string, uint8, string, string) {}
 
 // Server is the session registry: it accepts connections, runs their
 // login and owns the live sessions.
