@@ -70,6 +70,7 @@ func (b *Bridge) startBackground() {
 	}
 	run(func(ctx context.Context) { _ = b.store.Watch(ctx, settingsSyncInterval) })
 	run(b.runExtBans)
+	run(func(ctx context.Context) { _ = b.store.RunLogPurge(ctx) })
 	run(b.events.runEvents)
 	run(b.pruneLogins)
 	run(func(ctx context.Context) {

@@ -535,6 +535,7 @@ func (s *Session) CreateInvite(maxUses int, trust, op bool) (InviteInfo, error) 
 	s.invites[secret] = inv
 	s.logLocked("Invite", fmt.Sprintf("Created invite (%d uses) by %s", maxUses, AdminName), nil)
 	s.sendPartialLocked("invitelist", s.inviteListLocked(), true)
+	s.syncJournalLocked()
 	return inviteInfo(inv), nil
 }
 
@@ -548,5 +549,6 @@ func (s *Session) RemoveInvite(secret string) error {
 	delete(s.invites, secret)
 	s.logLocked("Invite", "Removed invite "+secret+" by "+AdminName, nil)
 	s.sendPartialLocked("invitelist", s.inviteListLocked(), true)
+	s.syncJournalLocked()
 	return nil
 }

@@ -608,3 +608,42 @@ func BenchmarkPersistAppend(b *testing.B) {
 		s.persistLocked(fr)
 	}
 }
+
+// TestAdminInvitesJournaled: invites created and removed through the admin
+// API reach the journal at once, not at the next join or leave.
+func TestAdminInvitesJournaled(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		srv, _ := newFileServer(t, dir, nil, FileConfig{})
+		defer shutdown(t, srv)
+		host := connect(t, srv, ConnInfo{})
+		host.host("alice", map[string]any{"alias": "inv"})
+		s := srv.Lookup("inv")
+		journal := func() sessionfile.State {
+			t.Helper()
+			f, err := os.Open(filepath.Join(dir, sessionfile.JournalName(s.ID())))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			st, _, err := sessionfile.ParseJournal(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}
+		inv, err := s.CreateInvite(3, true, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := journal(); len(st.Invites) != 1 || st.Invites[0].Secret != inv.Secret {
+			t.Fatalf("journal invites after create: %+v", st.Invites)
+		}
+		if err := s.RemoveInvite(inv.Secret); err != nil {
+			t.Fatal(err)
+		}
+		if st := journal(); len(st.Invites) != 0 {
+			t.Fatalf("journal invites after remove: %+v", st.Invites)
+		}
+	})
+}
