@@ -336,30 +336,8 @@ func (s *Session) KickUser(id uint8, message string) (force bool, err error) {
 	})
 	empty := len(s.users) == 0 && !s.persistent && s.state != StateShutdown
 	s.mu.Unlock()
-	s.afterAdminRemoval(empty)
+	s.afterRemoval(empty)
 	return false, nil
-}
-
-// afterAdminRemoval mirrors removeClient's tail: an emptied non-persistent
-// session ends (after the linger time), else the watchers are told.
-func (s *Session) afterAdminRemoval(empty bool) {
-	if !empty {
-		s.srv.sessionChanged(s)
-		return
-	}
-	if linger := s.srv.settings().EmptySessionLingerTime; linger > 0 {
-		s.srv.sessionChanged(s)
-		time.AfterFunc(linger, func() {
-			s.lock()
-			still := len(s.users) == 0 && !s.persistent
-			s.mu.Unlock()
-			if still {
-				s.terminate("", disconnectShutdown)
-			}
-		})
-		return
-	}
-	s.terminate("", disconnectShutdown)
 }
 
 // Kick disconnects a connection from the server (/api/users/:uid DELETE),

@@ -222,6 +222,13 @@ func (s *Session) removeClient(c *Client) {
 	s.detachLocked(c, nil)
 	empty := len(s.users) == 0 && !s.persistent && s.state != StateShutdown
 	s.mu.Unlock()
+	s.afterRemoval(empty)
+}
+
+// afterRemoval runs after a user left (s.mu not held): an emptied
+// non-persistent session ends, after the linger time if one is set;
+// otherwise the session list watchers are told.
+func (s *Session) afterRemoval(empty bool) {
 	if !empty {
 		s.srv.sessionChanged(s)
 		return
