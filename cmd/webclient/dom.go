@@ -3,10 +3,15 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall/js"
+	"time"
 
+	"drawbridge/internal/client"
 	"drawbridge/internal/webui"
 )
 
@@ -20,19 +25,34 @@ type dom struct {
 	doc      js.Value
 	q        *eventQueue
 	funcs    []js.Func // kept alive for the page's lifetime
-	page     string    // "landing", "name" or "canvas"
+	page     string    // "landing", "name", "canvas", "watch" or "embed"
 	room     string    // room code from /r/CODE
+	proxyQ   string    // query of /join?host=…&session=… (proxied upstream)
 	password string    // from the URL fragment (#password)
 	pwBound  bool
 	pwDone   func(string)
+
+	// Landing page session list: the last list fetched and the polling
+	// goroutine's cancel (called when the page leaves the landing screen).
+	listMu   sync.Mutex            // guards sessions (never held across JavaScript calls)
+	sessions []webui.ListedSession // guarded by listMu
+	stopList context.CancelFunc
 }
 
-func newDOM(q *eventQueue) *dom {
+func newDOM(q *eventQueue, viewer *webui.ViewerOptions) *dom {
 	d := &dom{doc: js.Global().Get("document"), q: q}
 	d.hide("loading")
 	path := js.Global().Get("location").Get("pathname").String()
 	href := js.Global().Get("location").Get("href").String()
-	if code, pw := webui.ParseRoomLink(href); strings.HasPrefix(path, "/r/") && code != "" {
+	if viewer != nil {
+		d.enterViewer(*viewer)
+	} else if q := js.Global().Get("location").Get("search").String(); path == "/join" && len(q) > 1 {
+		d.proxyQ = q[1:]
+		if h := js.Global().Get("location").Get("hash").String(); len(h) > 1 {
+			d.password = webui.FragmentPassword(h[1:])
+		}
+		d.showNamePrompt()
+	} else if code, pw := webui.ParseRoomLink(href); strings.HasPrefix(path, "/r/") && code != "" {
 		d.room, d.password = code, pw
 		d.showNamePrompt()
 	} else {
@@ -83,6 +103,109 @@ func (d *dom) showLanding() {
 		}
 		js.Global().Get("location").Set("href", "/r/"+code)
 	})
+	d.on(d.el("show-nsfm"), "change", func(js.Value) { d.renderSessions() })
+	d.on(d.el("sessions"), "click", func(ev js.Value) {
+		b := ev.Get("target").Call("closest", "button")
+		if !b.Truthy() {
+			return
+		}
+		if code := webui.RoomCode(b.Get("dataset").Get("code").String()); code != "" {
+			js.Global().Get("location").Set("href", "/r/"+code)
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	d.stopList = cancel
+	go d.pollSessions(ctx)
+}
+
+// sessionPoll is how often the landing page refreshes the session list.
+const sessionPoll = 5 * time.Second
+
+// pollSessions fetches the bridge's public session list now and every
+// sessionPoll until ctx ends. It runs on its own goroutine, started by
+// showLanding and ended by d.stopList.
+func (d *dom) pollSessions(ctx context.Context) {
+	for {
+		if list, err := fetchSessions(ctx); err == nil {
+			d.listMu.Lock()
+			d.sessions = list
+			d.listMu.Unlock()
+			d.renderSessions()
+		}
+		if !sleepCtx(ctx, sessionPoll) {
+			return
+		}
+	}
+}
+
+// fetchSessions reads GET /api/sessions.
+func fetchSessions(ctx context.Context) ([]webui.ListedSession, error) {
+	resp, err := await(ctx, js.Global().Call("fetch", "/api/sessions", map[string]any{"cache": "no-store"}))
+	if err != nil {
+		return nil, err
+	}
+	if st := resp.Get("status").Int(); st != 200 {
+		return nil, fmt.Errorf("session list: HTTP %d", st)
+	}
+	text, err := await(ctx, resp.Call("text"))
+	if err != nil {
+		return nil, err
+	}
+	return webui.ParseSessionList([]byte(text.String()))
+}
+
+// renderSessions shows the session list, NSFM sessions only when the
+// "Show NSFM" box is ticked.
+func (d *dom) renderSessions() {
+	ul := d.el("sessions")
+	if !ul.Truthy() {
+		return
+	}
+	showNSFM := d.el("show-nsfm").Truthy() && d.el("show-nsfm").Get("checked").Bool()
+	d.listMu.Lock()
+	all := d.sessions
+	d.listMu.Unlock()
+	vis := webui.VisibleSessions(all, showNSFM)
+	ul.Set("textContent", "")
+	for _, s := range vis {
+		li := d.doc.Call("createElement", "li")
+		b := d.doc.Call("createElement", "button")
+		b.Set("type", "button")
+		b.Get("dataset").Set("code", s.Code)
+		span := func(class, text string) {
+			sp := d.doc.Call("createElement", "span")
+			sp.Set("className", class)
+			sp.Set("textContent", text) // never HTML from the server
+			b.Call("appendChild", sp)
+		}
+		span("title", s.DisplayTitle())
+		if s.HasPassword {
+			span("tag lock", "password")
+			b.Set("title", "Password protected")
+		}
+		if s.Nsfm {
+			span("tag nsfm", "NSFM")
+		}
+		if !s.AllowWeb {
+			span("tag", "desktop only")
+			b.Set("disabled", true)
+		}
+		span("users", s.UserCount())
+		li.Call("appendChild", b)
+		ul.Call("appendChild", li)
+	}
+	empty := d.el("sessions-empty")
+	if empty.Truthy() {
+		msg := ""
+		if len(vis) == 0 {
+			msg = "No public sessions right now."
+			if n := webui.HiddenNSFM(all); n > 0 && !showNSFM {
+				msg = strconv.Itoa(n) + " NSFM session(s) hidden."
+			}
+		}
+		empty.Set("textContent", msg)
+		empty.Set("hidden", msg == "")
+	}
 }
 
 // bindHost wires the landing page's host dialog.
@@ -111,30 +234,52 @@ func (d *dom) bindHost() {
 		if err != nil {
 			bg = webui.Color{R: 255, G: 255, B: 255, A: 255}
 		}
+		checked := func(id string) bool { return d.el(id).Get("checked").Bool() }
+		alias := strings.TrimSpace(val("host-alias"))
+		if alias != "" && webui.RoomCode(alias) == "" {
+			d.showError("The alias may contain only letters, digits, '-' and '_'.")
+			return
+		}
 		ho := hostOptions{
-			Title: strings.TrimSpace(val("host-title")), Password: val("host-password"),
-			NSFM: d.el("host-nsfm").Get("checked").Bool(), Unlisted: d.el("host-unlisted").Get("checked").Bool(),
+			Title: strings.TrimSpace(val("host-title")), Password: val("host-password"), Alias: alias,
+			NSFM: checked("host-nsfm"), Unlisted: checked("host-unlisted"),
+			Persistent: checked("host-persistent"), AllowWeb: checked("host-allowweb"),
 			Width: w, Height: h, Background: bg,
 		}
 		if ls := js.Global().Get("localStorage"); ls.Truthy() {
 			ls.Call("setItem", nameKey, name)
 		}
 		d.hide("host-dialog")
+		if d.stopList != nil {
+			d.stopList()
+		}
 		d.q.do(func(g *Game) {
 			g.ui.enterCanvas(name)
 			g.startHost(name, ho)
 		})
 	})
-	copyText := func(text string) {
+	// A refused clipboard write (no permission, page not focused) says so
+	// instead of claiming success.
+	copyFailed := js.FuncOf(func(js.Value, []js.Value) any {
+		d.el("invite-copied").Set("textContent", "Copying is not allowed here; use the room code instead.")
+		return nil
+	})
+	d.funcs = append(d.funcs, copyFailed)
+	copyText := func(what, text string) {
+		// Only what was copied is named, never the link itself.
+		d.el("invite-copied").Set("textContent", what+" copied")
 		if cb := js.Global().Get("navigator").Get("clipboard"); cb.Truthy() {
-			cb.Call("writeText", text)
+			cb.Call("writeText", text).Call("catch", copyFailed)
+		} else {
+			copyFailed.Invoke()
 		}
 	}
-	d.on(d.el("copy-code"), "click", func(js.Value) { copyText(d.el("invite-code").Get("textContent").String()) })
+	d.on(d.el("copy-code"), "click", func(js.Value) { copyText("Room code", d.el("invite-code").Get("textContent").String()) })
 	d.on(d.el("copy-link"), "click", func(js.Value) {
 		// The link is copied, never shown large (streamers share screens).
-		copyText(js.Global().Get("location").Get("origin").String() + "/r/" + d.el("invite-code").Get("textContent").String())
+		copyText("Invite link", js.Global().Get("location").Get("origin").String()+"/r/"+d.el("invite-code").Get("textContent").String())
 	})
+	d.bindSettings()
 	d.on(d.el("invite-close"), "click", func(js.Value) { d.hide("invite") })
 }
 
@@ -172,9 +317,42 @@ func (d *dom) showNamePrompt() {
 		d.hide("name-dialog")
 		d.q.do(func(g *Game) {
 			g.ui.enterCanvas(name)
-			g.startSession(name, d.room, d.password)
+			if d.proxyQ != "" {
+				g.startProxy(name, d.proxyQ, d.password)
+			} else {
+				g.startSession(name, d.room, d.password)
+			}
 		})
 	})
+}
+
+// enterViewer sets up the spectator (/watch) or embed (/embed) page: no
+// name prompt, no drawing controls, and starts watching.
+func (d *dom) enterViewer(vo webui.ViewerOptions) {
+	cl := d.doc.Get("documentElement").Get("classList")
+	cl.Call("add", "viewer")
+	if vo.Mode == webui.ModeEmbed {
+		d.page = "embed"
+		cl.Call("add", "embed")
+		if vo.Chat {
+			cl.Call("add", "with-chat")
+		}
+	} else {
+		d.page = "watch"
+		d.show("status")
+	}
+	if !vo.Chat {
+		cl.Call("add", "no-chat")
+	}
+	if vo.Transparent {
+		cl.Call("add", "transparent")
+	}
+	d.show("side")
+	if !vo.Cursors {
+		d.hide("cursors")
+	}
+	d.setStatus("Watching")
+	d.q.do(func(g *Game) { g.startWatch(vo) })
 }
 
 func (d *dom) enterCanvas(name string) {
@@ -410,6 +588,9 @@ func (d *dom) setUsers(users []webui.User, self uint8, amOp bool) {
 		if u.Locked {
 			role = strings.TrimSpace(role + " locked")
 		}
+		if u.Muted {
+			role = strings.TrimSpace(role + " muted")
+		}
 		if role != "" {
 			sp := d.doc.Call("createElement", "span")
 			sp.Set("className", "role")
@@ -417,12 +598,15 @@ func (d *dom) setUsers(users []webui.User, self uint8, amOp bool) {
 			li.Call("appendChild", sp)
 		}
 		if amOp && u.ID != self {
-			acts := [][2]string{{"op", "Op"}, {"trust", "Trust"}, {"kick", "Kick"}, {"ban", "Ban"}}
+			acts := [][2]string{{"op", "Op"}, {"trust", "Trust"}, {"mute", "Mute"}, {"kick", "Kick"}, {"ban", "Ban"}}
 			if u.Op {
 				acts[0] = [2]string{"deop", "Deop"}
 			}
 			if u.Trusted {
 				acts[1] = [2]string{"untrust", "Untrust"}
+			}
+			if u.Muted {
+				acts[2] = [2]string{"unmute", "Unmute"}
 			}
 			box := d.doc.Call("createElement", "span")
 			box.Set("className", "user-actions")
@@ -505,4 +689,57 @@ func (d *dom) setProgress(pct int) {
 	}
 	e.Set("value", pct)
 	e.Set("hidden", false)
+}
+
+// bindSettings wires the operators' session settings dialog.
+func (d *dom) bindSettings() {
+	d.on(d.el("settings-open"), "click", func(js.Value) { d.q.do(func(g *Game) { g.openSettings() }) })
+	d.on(d.el("settings-cancel"), "click", func(js.Value) { d.hide("settings-dialog") })
+	d.on(d.el("settings-dialog"), "submit", func(ev js.Value) {
+		ev.Call("preventDefault")
+		val := func(id string) string { return d.el(id).Get("value").String() }
+		checked := func(id string) bool { return d.el(id).Get("checked").Bool() }
+		title := strings.TrimSpace(val("set-title"))
+		sc := client.SessionConf{
+			Title:        &title,
+			NSFM:         client.Ptr(checked("set-nsfm")),
+			Persistent:   client.Ptr(checked("set-persistent")),
+			PreserveChat: client.Ptr(checked("set-preservechat")),
+		}
+		if n, err := strconv.Atoi(val("set-maxusers")); err == nil && n >= 2 && n <= 254 {
+			sc.MaxUserCount = &n
+		}
+		if checked("set-nopassword") {
+			sc.Password = client.Ptr("")
+		} else if pw := val("set-password"); pw != "" {
+			sc.Password = &pw
+		}
+		d.hide("settings-dialog")
+		d.q.do(func(g *Game) { g.applySettings(sc) })
+	})
+}
+
+// showSettings opens the settings dialog filled with s.
+func (d *dom) showSettings(s webui.SessionSettings) {
+	set := func(id, prop string, v any) {
+		if e := d.el(id); e.Truthy() {
+			e.Set(prop, v)
+		}
+	}
+	set("set-title", "value", s.Title)
+	set("set-password", "value", "")
+	set("set-nopassword", "checked", false)
+	set("set-nopassword", "disabled", !s.HasPassword)
+	set("set-maxusers", "value", s.MaxUsers)
+	set("set-nsfm", "checked", s.NSFM)
+	set("set-persistent", "checked", s.Persistent)
+	set("set-preservechat", "checked", s.PreserveChat)
+	d.show("settings-dialog")
+}
+
+// setOperator shows the operator-only controls when op is set.
+func (d *dom) setOperator(op bool) {
+	if e := d.el("settings-open"); e.Truthy() {
+		e.Set("hidden", !op)
+	}
 }

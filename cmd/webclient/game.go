@@ -20,16 +20,23 @@ import (
 // Config sets up the client. Zero sizes mean 1600×1000.
 type Config struct {
 	CanvasWidth, CanvasHeight int
-	// Background is the canvas colour; the zero value means white.
+	// Background is the canvas colour; the zero value means white
+	// (transparent on spectator pages).
 	Background webui.Color
+	// Viewer is set on the spectator and embed pages (/watch, /embed):
+	// read-only, no login.
+	Viewer *webui.ViewerOptions
 }
 
 // Per-tick budgets: Update stops draining a queue when one is exhausted
 // and continues next tick, so a burst (catch-up, a flood of coalesced
 // events) cannot stall a frame.
+// While catching up, nothing is drawn yet and the progress bar is all
+// there is to see, so Update spends more of each frame on the history.
 const (
 	netBudgetMessages = 512
 	netBudgetTime     = 4 * time.Millisecond
+	catchupBudgetTime = 12 * time.Millisecond
 	inputBudgetEvents = 2048
 )
 
@@ -96,7 +103,7 @@ func newGame(cfg Config, logger *slog.Logger) (*Game, error) {
 	if cfg.CanvasHeight == 0 {
 		cfg.CanvasHeight = 1000
 	}
-	if cfg.Background == (webui.Color{}) {
+	if cfg.Background == (webui.Color{}) && cfg.Viewer == nil {
 		cfg.Background = webui.Color{R: 255, G: 255, B: 255, A: 255}
 	}
 	r, err := webui.NewRaster(cfg.CanvasWidth, cfg.CanvasHeight, cfg.Background)
@@ -116,7 +123,10 @@ func newGame(cfg Config, logger *slog.Logger) (*Game, error) {
 		scale:      1,
 	}
 	g.recent.Push(g.brush.Color)
-	g.ui = newDOM(g.input)
+	g.ui = newDOM(g.input, cfg.Viewer)
+	if cfg.Viewer != nil {
+		g.setTool("pan")
+	}
 	g.hook = newHook(g)
 	return g, nil
 }
@@ -128,6 +138,9 @@ func newGame(cfg Config, logger *slog.Logger) (*Game, error) {
 // (view, pointer positions, hook coordinates) stays in CSS pixels and Draw
 // scales by g.scale.
 func (g *Game) Layout(outsideWidth, outsideHeight int) (int, int) {
+	if g.cfg.Viewer != nil && g.cfg.Viewer.Mode == webui.ModeEmbed && (outsideWidth != g.screenW || outsideHeight != g.screenH) {
+		g.fitPending = true // an embed follows its frame's size
+	}
 	g.screenW, g.screenH = outsideWidth, outsideHeight
 	g.scale = 1
 	if m := ebiten.Monitor(); m != nil {
@@ -161,7 +174,11 @@ func (g *Game) Update() error {
 		g.handlePointer(ev)
 	}
 
-	deadline := start.Add(netBudgetTime)
+	budget := netBudgetTime
+	if g.on != nil && !g.on.caughtUp {
+		budget = catchupBudgetTime
+	}
+	deadline := start.Add(budget)
 drain:
 	for n := 0; n < netBudgetMessages && time.Now().Before(deadline); n++ {
 		select {
@@ -187,6 +204,12 @@ func (g *Game) keyboard() {
 		}
 		if inpututil.IsKeyJustPressed(ebiten.KeyY) {
 			g.undo(true)
+		}
+		return
+	}
+	if g.cfg.Viewer != nil {
+		if inpututil.IsKeyJustPressed(ebiten.KeyF) {
+			g.fit()
 		}
 		return
 	}
@@ -222,6 +245,9 @@ func (g *Game) handlePointer(ev pointerSample) {
 		g.lastPtr, g.lastCoal = ev.e, ev.coalesced
 	}
 	g.actions = g.ctl.Handle(ev.e, g.actions[:0])
+	if g.cfg.Viewer != nil {
+		return // spectators only pan and zoom (the controller did that)
+	}
 	for _, a := range g.actions {
 		switch a.Kind {
 		case webui.StrokeBegin:
@@ -276,6 +302,10 @@ func (g *Game) paint(b webui.Brush) {
 func (g *Game) fit() {
 	if g.screenW == 0 {
 		g.fitPending = true
+		return
+	}
+	if vo := g.cfg.Viewer; vo != nil && vo.Mode == webui.ModeEmbed {
+		g.ctl.View.FitFrame(float64(g.cfg.CanvasWidth), float64(g.cfg.CanvasHeight), float64(g.screenW), float64(g.screenH), vo.Fit == "cover")
 		return
 	}
 	g.ctl.View.Fit(float64(g.cfg.CanvasWidth), float64(g.cfg.CanvasHeight), float64(g.screenW), float64(g.screenH), 24)
@@ -347,7 +377,9 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		g.img.SubImage(dirty).(*ebiten.Image).WritePixels(g.upload)
 	}
 
-	screen.Fill(workspaceColor)
+	if vo := g.cfg.Viewer; vo == nil || !vo.Transparent {
+		screen.Fill(workspaceColor)
+	}
 	var op ebiten.DrawImageOptions
 	a, b, c, d, tx, ty := g.ctl.View.Matrix()
 	op.GeoM.SetElement(0, 0, a)
@@ -367,8 +399,15 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		dot(screen, g.ctl.View.ToScreen(g.laser).Scale(g.scale), 3, laserColor)
 	}
 	if o := g.on; o != nil {
+		showCursors, showLaser := true, true
+		if vo := g.cfg.Viewer; vo != nil {
+			showCursors, showLaser = vo.Cursors, vo.Laser
+		}
 		for _, u := range o.users.Cursors(o.j.userID, g.updates, cursorAge) {
 			p := g.ctl.View.ToScreen(u.Cursor).Scale(g.scale)
+			if u.Laser && !showLaser || !u.Laser && !showCursors {
+				continue
+			}
 			if u.Laser {
 				c := u.LaserColor
 				dot(screen, p, 4, color.RGBA{c.R, c.G, c.B, 255})

@@ -20,7 +20,7 @@ const workRing = 600
 //	ready         true after the first frame was drawn
 //	firstFrameMs  performance.now() at the end of the first Draw, i.e.
 //	              milliseconds from navigation start to the first frame
-//	page          "landing", "name" or "canvas"
+//	page          "landing", "name", "canvas", "watch" or "embed"
 //	dabs          dabs painted locally so far
 //	work()        recent per-frame work in ms (Update calls since the last
 //	              Draw plus that Draw), oldest first
@@ -94,7 +94,7 @@ func newHook(g *Game) *hook {
 		return base64.StdEncoding.EncodeToString(b)
 	})
 	h.fn("dropConnection", func(args []js.Value) any {
-		if g.on != nil {
+		if g.on != nil && g.on.j.c != nil {
 			if w, ok := g.on.j.c.Transport().(*wsConn); ok {
 				w.drop()
 				return true

@@ -42,6 +42,8 @@ type joined struct {
 	// snapshot is the initial canvas a host uploaded; the server does not
 	// echo an upload to its uploader, so it is applied locally.
 	snapshot []protocol.Message
+	// readOnly is a spectator stream: c is nil and nothing is sent.
+	readOnly bool
 }
 
 // inFrame is one session message for Update.
@@ -50,6 +52,12 @@ type inFrame struct {
 	from     string         // user name of the frame's context (chat)
 	caughtUp bool           // catch-up finished with this message
 	got, of  int            // catch-up progress
+	// conf is the config object of a sessionconf ServerCommand (full in
+	// the history, partial such as "muted" outside it), else nil.
+	conf map[string]json.RawMessage
+	// reset: the session's history is replaced ({"type":"reset",
+	// "state":"reset"}); a new catch-up follows.
+	reset bool
 }
 
 // await waits for a JavaScript promise.
@@ -104,24 +112,64 @@ func lookupRoom(ctx context.Context, code string) (*roomInfo, error) {
 }
 
 // wsURL is the bridge's WebSocket endpoint on the page's own origin.
-func wsURL() string {
+func wsURL() string { return wsOrigin() + "/ws" }
+
+// wsOrigin is ws://host or wss://host of the page.
+func wsOrigin() string {
 	loc := js.Global().Get("location")
 	scheme := "ws:"
 	if loc.Get("protocol").String() == "https:" {
 		scheme = "wss:"
 	}
-	return scheme + "//" + loc.Get("host").String() + "/ws"
+	return scheme + "//" + loc.Get("host").String()
 }
 
-// runSession is the network goroutine: it looks the room up, asks for the
-// password through the page when the session has one and the link did not
-// carry it (reading it from pwc), logs in,
-// then reads session messages and hands them to Update over out. It ends
-// when ctx is cancelled or the connection fails; a failure is sent as a
-// netEvent with err set (which ends the session view, not the page).
+// target is a session to join and how to reach it.
+type target struct {
+	ws      string // WebSocket URL
+	session string // id or alias to join
+	title   string
+	code    string // room code ("" when unknown)
+	// layout is the session's message layout; hasLayout false means
+	// "unknown before login" (proxied upstreams): it is then taken from
+	// the session list the server sent during login.
+	layout    protocol.Layout
+	hasLayout bool
+	// needPassword: the session is known to have a password.
+	needPassword bool
+}
+
+// runSession is the network goroutine of /r/CODE: it looks the room up,
+// then joins it (runJoin). It ends when ctx is cancelled or the connection
+// fails; a failure is sent as a netEvent with err set (which ends the
+// session view, not the page).
 func runSession(ctx context.Context, logger *slog.Logger, name, room, password string, pwc <-chan string, out chan<- netEvent) {
 	start := time.Now()
-	send := func(ev netEvent) bool {
+	send := sender(ctx, out)
+	send(netEvent{status: "Looking up room " + room + "…"})
+	ri, err := lookupRoom(ctx, room)
+	if err != nil {
+		send(netEvent{err: err})
+		return
+	}
+	if !ri.AllowWeb {
+		send(netEvent{err: fmt.Errorf("this session does not allow web browsers")})
+		return
+	}
+	layout, ok := protocol.LayoutFor(ri.Protocol)
+	if !ok {
+		send(netEvent{err: fmt.Errorf("the session uses protocol %s, which this client does not speak", ri.Protocol)})
+		return
+	}
+	logger.Info("room found", "room", room, "session", ri.ID, "elapsed", time.Since(start))
+	runJoin(ctx, logger, start, name, password, target{ws: wsURL(), session: ri.ID, title: ri.Title, code: ri.Code,
+		layout: layout, hasLayout: true, needPassword: ri.HasPassword}, pwc, send)
+}
+
+// sender returns a function that hands an event to Update, false when ctx
+// ended first.
+func sender(ctx context.Context, out chan<- netEvent) func(netEvent) bool {
+	return func(ev netEvent) bool {
 		select {
 		case out <- ev:
 			return true
@@ -129,45 +177,47 @@ func runSession(ctx context.Context, logger *slog.Logger, name, room, password s
 			return false
 		}
 	}
+}
+
+// runJoin joins tg and pumps its messages to Update. It asks for the
+// password through the page (reading it from pwc) when the session is
+// known to need one, or when the server refused an empty one. After a
+// dropped connection it reconnects with the history index (hidx) so the
+// server resumes where we were; login failures and a server's Disconnect
+// are final.
+func runJoin(ctx context.Context, logger *slog.Logger, start time.Time, name, password string, tg target, pwc <-chan string, send func(netEvent) bool) {
 	fail := func(err error) { send(netEvent{err: err}) }
-	send(netEvent{status: "Looking up room " + room + "…"})
-	ri, err := lookupRoom(ctx, room)
-	if err != nil {
-		fail(err)
-		return
-	}
-	if !ri.AllowWeb {
-		fail(fmt.Errorf("this session does not allow web browsers"))
-		return
-	}
-	layout, ok := protocol.LayoutFor(ri.Protocol)
-	if !ok {
-		fail(fmt.Errorf("the session uses protocol %s, which this client does not speak", ri.Protocol))
-		return
-	}
-	logger.Info("room found", "room", room, "session", ri.ID, "elapsed", time.Since(start))
-	if ri.HasPassword && password == "" {
+	askPassword := func() bool {
 		if !send(netEvent{needPassword: true}) {
-			return
+			return false
 		}
 		select {
 		case password = <-pwc:
+			return true
 		case <-ctx.Done():
-			return
+			return false
 		}
 	}
-	// Connect, and reconnect after a dropped connection with the history
-	// index (hidx) so the server resumes where we were; login failures and
-	// a server's Disconnect are final.
+	if tg.needPassword && password == "" && !askPassword() {
+		return
+	}
 	var hidx string
 	backoff := time.Second
 	for attempt := 0; ; attempt++ {
 		if attempt == 0 {
 			send(netEvent{status: "Connecting…"})
 		}
-		c, ji, err := joinOnce(ctx, name, ri.ID, password, hidx)
+		c, ji, err := joinOnce(ctx, tg.ws, name, tg.session, password, hidx)
 		if err != nil {
 			var se *client.ServerError
+			if attempt == 0 && password == "" && errors.As(err, &se) && se.Code == "badPassword" {
+				// The session has a password we did not know of.
+				if !askPassword() {
+					return
+				}
+				attempt = -1
+				continue
+			}
 			if attempt == 0 || errors.As(err, &se) {
 				fail(loginError(err))
 				return
@@ -179,9 +229,24 @@ func runSession(ctx context.Context, logger *slog.Logger, name, room, password s
 			continue
 		}
 		backoff = time.Second
+		if !tg.hasLayout {
+			tg.layout, tg.hasLayout = protocol.Layout425, true
+			if si, ok := c.Session(ji.ID); ok {
+				l, ok := protocol.LayoutFor(si.Protocol)
+				if !ok {
+					c.Close()
+					fail(fmt.Errorf("the session uses protocol %s, which this client does not speak", si.Protocol))
+					return
+				}
+				tg.layout = l
+				if tg.title == "" || si.Title != "" {
+					tg.title = si.Title
+				}
+			}
+		}
 		resumed := ji.Skip != nil && *ji.Skip
 		logger.Info("joined", "user", c.UserID(), "attempt", attempt, "resumed", resumed, "elapsed", time.Since(start))
-		if !send(netEvent{joined: &joined{c: c, userID: c.UserID(), layout: layout, title: ri.Title, code: ri.Code,
+		if !send(netEvent{joined: &joined{c: c, userID: c.UserID(), layout: tg.layout, title: tg.title, code: tg.code,
 			reconnect: attempt > 0, resumed: resumed}}) {
 			c.Close()
 			return
@@ -208,10 +273,10 @@ func runSession(ctx context.Context, logger *slog.Logger, name, room, password s
 	}
 }
 
-// joinOnce dials the bridge's WebSocket and joins the session.
-func joinOnce(ctx context.Context, name, session, password, hidx string) (*client.Client, *client.JoinInfo, error) {
+// joinOnce dials the WebSocket at url and joins the session.
+func joinOnce(ctx context.Context, url, name, session, password, hidx string) (*client.Client, *client.JoinInfo, error) {
 	dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	conn, err := dialWS(dctx, wsURL())
+	conn, err := dialWS(dctx, url)
 	cancel()
 	if err != nil {
 		return nil, nil, fmt.Errorf("the server is unreachable: %w", err)
@@ -264,6 +329,14 @@ func pump(ctx context.Context, logger *slog.Logger, c *client.Client, start time
 		if m.Frame.Type() == protocol.TypeChat {
 			in.from = c.Users()[m.Frame.Ctx()]
 		}
+		if r := m.Reply; r != nil {
+			switch {
+			case r.Type == "sessionconf":
+				in.conf = r.Config
+			case r.Type == "reset" && r.State == "reset":
+				in.reset = true
+			}
+		}
 		if !send(netEvent{frame: in}) {
 			return nil
 		}
@@ -272,10 +345,11 @@ func pump(ctx context.Context, logger *slog.Logger, c *client.Client, start time
 
 // hostOptions are the host dialog's fields.
 type hostOptions struct {
-	Title, Password string
-	NSFM, Unlisted  bool
-	Width, Height   int
-	Background      webui.Color
+	Title, Password, Alias string
+	NSFM, Unlisted         bool
+	Persistent, AllowWeb   bool
+	Width, Height          int
+	Background             webui.Color
 }
 
 // runHost is the network goroutine of a session hosted from this page:
@@ -310,7 +384,10 @@ func runHost(ctx context.Context, logger *slog.Logger, name string, ho hostOptio
 	defer conn.Close()
 	c := client.New(conn, client.Options{Info: client.DefaultClientInfo(systemID())})
 	yes := true
-	conf := &client.SessionConf{AllowWeb: &yes, NSFM: &ho.NSFM, Unlisted: &ho.Unlisted}
+	// Unlisting and persistence are subject to the server's rules
+	// (moderators, unlistedHostPolicy, the persistence setting): the
+	// server ignores what it does not allow.
+	conf := &client.SessionConf{AllowWeb: &ho.AllowWeb, NSFM: &ho.NSFM, Unlisted: &ho.Unlisted, Persistent: &ho.Persistent}
 	if ho.Title != "" {
 		conf.Title = &ho.Title
 	}
@@ -318,7 +395,7 @@ func runHost(ctx context.Context, logger *slog.Logger, name string, ho hostOptio
 	ji, err := c.Login(lctx, client.LoginOptions{
 		HostName: js.Global().Get("location").Get("hostname").String(),
 		Ident:    client.IdentOptions{Name: name},
-		Host:     &client.HostOptions{Password: ho.Password, Web: &yes, Config: conf},
+		Host:     &client.HostOptions{Alias: ho.Alias, Password: ho.Password, Web: &yes, Config: conf},
 	})
 	cancel()
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"drawbridge/canvas"
+	"drawbridge/internal/client"
 	"drawbridge/internal/webui"
 	"drawbridge/protocol"
 )
@@ -39,6 +40,7 @@ type online struct {
 	users    webui.Users
 	usersVer int             // users.Version last shown
 	hidden   map[uint32]bool // layers hidden locally
+	settings webui.SessionSettings
 
 	// Own pointer broadcast (MovePointer), throttled.
 	hover       webui.Vec
@@ -107,9 +109,13 @@ func (g *Game) handleNet(ev netEvent) {
 			g.refreshLayers()
 			g.ui.setStatus("Hosting " + ev.joined.title)
 			g.ui.showInvite(ev.joined.code)
+		} else if ev.joined.readOnly {
+			g.ui.setStatus("Watching " + ev.joined.title + " · catching up…")
 		} else {
 			g.ui.setStatus("Joined " + ev.joined.title + " · catching up…")
 		}
+	case ev.frame != nil && g.on != nil && ev.frame.reset:
+		g.resetSession()
 	case ev.frame != nil && g.on != nil:
 		g.applyRemote(ev.frame)
 	case ev.status != "":
@@ -141,6 +147,14 @@ func (g *Game) applyRemote(in *inFrame) {
 		g.applyEngine(r.ctx, r.m)
 	}
 	us := &o.users
+	if in.conf != nil {
+		if err := o.settings.Apply(in.conf); err != nil {
+			g.logger.Debug("sessionconf", "err", err)
+		}
+		if o.settings.MutedChanged {
+			us.SetMuted(o.settings.Muted)
+		}
+	}
 	switch m := m.(type) {
 	case protocol.Chat:
 		from := in.from
@@ -327,6 +341,9 @@ func (g *Game) renderTile(ti, xt int) {
 // prediction) and sends it; the echo is skipped in applyRemote.
 func (g *Game) sendLocal(m protocol.Message) {
 	o := g.on
+	if o.j.readOnly {
+		return
+	}
 	f, err := protocol.EncodeFrame(o.j.userID, m, o.j.layout)
 	if err != nil {
 		g.logger.Error("encode own message", "type", m.MessageType(), "err", err)
@@ -339,6 +356,11 @@ func (g *Game) sendLocal(m protocol.Message) {
 		o.pending = nil
 	}
 	o.pending = append(o.pending, f)
+	if !o.caughtUp {
+		// Catching up after a resumed reconnect: the frame is sent with
+		// the other unsent ones once the history has caught up.
+		return
+	}
 	if err := o.j.c.SendFrame(context.Background(), f); err != nil {
 		// The connection is down: the frame stays pending and is sent again
 		// after a resumed reconnect.
@@ -365,8 +387,24 @@ func (g *Game) rejoined(j *joined) {
 	g.ui.setStatus("Reconnected · reloading the canvas…")
 }
 
-// canDraw reports whether strokes go to the session.
-func (g *Game) canDraw() bool { return g.on != nil && g.on.caughtUp && g.on.layer != 0 }
+// canDraw reports whether strokes go to the session: when caught up, and
+// also while catching up after a resumed reconnect (the canvas is current
+// up to the resume point; strokes wait in pending until caught up), so a
+// stroke drawn around a dropped connection is never lost.
+func (g *Game) canDraw() bool {
+	return g.on != nil && !g.on.j.readOnly && (g.on.caughtUp || g.on.resend) && g.on.layer != 0
+}
+
+// resetSession starts over after the server replaced the session's
+// history ({"type":"reset","state":"reset"}): a fresh canvas, and the
+// users and catch-up of the new history that follows. Own strokes not yet
+// echoed are dropped with the old history, as in Drawpile.
+func (g *Game) resetSession() {
+	old := g.on
+	g.on = &online{j: old.j, engine: canvas.New(), tile: make([]byte, canvas.TilePixels*4), hidden: map[uint32]bool{},
+		layer: old.layer, settings: old.settings, usersVer: -1}
+	g.ui.setStatus("The session was reset · reloading the canvas…")
+}
 
 // sendDabs encodes dabs as DrawDabsClassic messages (positions in quarter
 // pixels, deltas limited to ±127 quarters per dab, sizes in 1/256 px).
@@ -411,6 +449,9 @@ func clamp01(v float64) float64 { return math.Max(0, math.Min(1, v)) }
 
 // sendChat sends a chat line, or shows it locally when offline.
 func (g *Game) sendChat(name, text string) {
+	if g.on != nil && g.on.j.readOnly {
+		return
+	}
 	if g.on == nil {
 		g.ui.addChat(name, text)
 		return
@@ -423,7 +464,7 @@ func (g *Game) sendChat(name, text string) {
 // undo sends Undo (or Redo) for our own last undo point, applying it
 // locally at once like strokes.
 func (g *Game) undo(redo bool) {
-	if g.on == nil || !g.on.caughtUp || g.stroker.Active() {
+	if g.on == nil || g.on.j.readOnly || !g.on.caughtUp || g.stroker.Active() {
 		return
 	}
 	g.sendLocal(protocol.Undo{Redo: redo})
@@ -493,6 +534,9 @@ const (
 // apply, no echo tracking).
 func (g *Game) sendMeta(m protocol.Message) {
 	o := g.on
+	if o.j.readOnly {
+		return
+	}
 	f, err := protocol.EncodeFrame(o.j.userID, m, o.j.layout)
 	if err != nil {
 		return
@@ -511,7 +555,9 @@ func (g *Game) afterNet() {
 	}
 	if o.users.Version != o.usersVer {
 		o.usersVer = o.users.Version
-		g.ui.setUsers(o.users.List(), o.j.userID, g.amOp())
+		op := g.amOp()
+		g.ui.setUsers(o.users.List(), o.j.userID, op)
+		g.ui.setOperator(op)
 	}
 	if g.updates%3 == 0 {
 		cs := o.users.Cursors(o.j.userID, g.updates, cursorAge)
@@ -561,7 +607,9 @@ func findLayer(ls []*canvas.Layer, id uint32) *canvas.Layer {
 }
 
 // canEditLayers reports whether layer commands can be sent.
-func (g *Game) canEditLayers() bool { return g.on != nil && g.on.caughtUp && !g.stroker.Active() }
+func (g *Game) canEditLayers() bool {
+	return g.on != nil && !g.on.j.readOnly && g.on.caughtUp && !g.stroker.Active()
+}
 
 // addLayer creates a transparent layer above the current one, owned by
 // us (layer ids carry the owner's context id), and selects it.
@@ -658,7 +706,7 @@ func (g *Game) amOp() bool {
 // checks permissions; the list updates when its SessionOwner or
 // TrustedUsers message comes back.
 func (g *Game) userAction(act string, id uint8) {
-	if g.on == nil || !g.on.caughtUp {
+	if g.on == nil || g.on.j.readOnly || !g.on.caughtUp {
 		return
 	}
 	ctx := context.Background()
@@ -686,6 +734,8 @@ func (g *Game) userAction(act string, id uint8) {
 		err = c.SetTrusted(ctx, list(isTrusted, true, false))
 	case "untrust":
 		err = c.SetTrusted(ctx, list(isTrusted, false, true))
+	case "mute", "unmute":
+		err = c.Mute(ctx, int(id), act == "mute")
 	}
 	if err != nil {
 		g.ui.showError(act + " failed: " + err.Error())
@@ -723,5 +773,24 @@ func (g *Game) drainSmooth() {
 	}
 	for _, r := range g.on.smooth.Take() {
 		g.applyEngine(r.ctx, r.m)
+	}
+}
+
+// openSettings shows the session settings dialog filled with the
+// session's current settings (operators only; the server checks).
+func (g *Game) openSettings() {
+	if g.on == nil || g.on.j.readOnly || !g.on.caughtUp {
+		return
+	}
+	g.ui.showSettings(g.on.settings)
+}
+
+// applySettings sends the settings dialog's changes as sessionconf.
+func (g *Game) applySettings(sc client.SessionConf) {
+	if g.on == nil || g.on.j.readOnly || !g.on.caughtUp {
+		return
+	}
+	if err := g.on.j.c.SessionConf(context.Background(), sc); err != nil {
+		g.ui.showError("session settings not sent: " + err.Error())
 	}
 }

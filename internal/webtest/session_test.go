@@ -155,11 +155,17 @@ func serveWithBridge(t testing.TB, dir string, b *bridge.Bridge) string {
 	mux.Handle("/ws", proxy)
 	mux.Handle("/api/", proxy)
 	mux.Handle("/", assets)
+	return serveMux(t, mux)
+}
+
+// serveMux serves h on a fresh 127.0.0.1 port until the test ends.
+func serveMux(t testing.TB, h http.Handler) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(mux)
+	srv := httptest.NewUnstartedServer(h)
 	srv.Listener.Close()
 	srv.Listener = ln
 	srv.Start()

@@ -18,6 +18,12 @@
 //   - Raster: a small CPU RGBA layer with dirty-rectangle tracking that the
 //     client uses as the local stroke preview until its canvas engine takes
 //     over.
+//   - ListedSession, ParseSessionList, VisibleSessions: the landing page's
+//     list of public sessions (NSFM hidden unless asked for);
+//   - SessionSettings: the session properties the operator's settings
+//     dialog edits, tracked from sessionconf messages (and the muted list);
+//   - ViewerOptions, ParseViewerURL, Catchup: the spectator and embed pages
+//     (/watch, /embed) and their catch-up progress.
 //
 // Everything here is deterministic and single-goroutine: the client's game
 // loop (cmd/webclient) owns every value and calls it from Update.

@@ -73,3 +73,12 @@ func SystemIDFrom(b [16]byte) string {
 	}
 	return string(out)
 }
+
+// FragmentPassword decodes a password carried in a URL fragment (the part
+// after '#', which never reaches the server).
+func FragmentPassword(fragment string) string {
+	if p, err := url.PathUnescape(fragment); err == nil {
+		return p
+	}
+	return fragment
+}

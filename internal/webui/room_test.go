@@ -42,3 +42,11 @@ func TestSystemID(t *testing.T) {
 		}
 	}
 }
+
+func TestFragmentPassword(t *testing.T) {
+	for in, want := range map[string]string{"secret": "secret", "a%20b": "a b", "50%": "50%", "": ""} {
+		if got := FragmentPassword(in); got != want {
+			t.Errorf("FragmentPassword(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ type User struct {
 	Op      bool // session operator (SessionOwner list)
 	Trusted bool // TrustedUsers list
 	Locked  bool // UserACL list: their drawing is ignored
+	Muted   bool // sessionconf "muted" list: their chat is dropped
 	// Cursor is the last MovePointer position in canvas pixels; CursorTick
 	// the game tick it arrived (0 = never).
 	Cursor     Vec
@@ -57,7 +58,7 @@ func (us *Users) get(id uint8) *User {
 // Join records a user joining (or a rejoin under the same id).
 func (us *Users) Join(id uint8, name string) {
 	u := us.get(id)
-	*u = User{ID: id, Name: name, Op: u.Op, Trusted: u.Trusted, Locked: u.Locked}
+	*u = User{ID: id, Name: name, Op: u.Op, Trusted: u.Trusted, Locked: u.Locked, Muted: u.Muted}
 	us.Version++
 }
 
@@ -73,6 +74,7 @@ func (us *Users) Leave(id uint8) {
 func (us *Users) SetOps(ids []uint8)     { us.setFlag(ids, func(u *User, on bool) { u.Op = on }) }
 func (us *Users) SetTrusted(ids []uint8) { us.setFlag(ids, func(u *User, on bool) { u.Trusted = on }) }
 func (us *Users) SetLocked(ids []uint8)  { us.setFlag(ids, func(u *User, on bool) { u.Locked = on }) }
+func (us *Users) SetMuted(ids []uint8)   { us.setFlag(ids, func(u *User, on bool) { u.Muted = on }) }
 
 func (us *Users) setFlag(ids []uint8, set func(*User, bool)) {
 	in := map[uint8]bool{}

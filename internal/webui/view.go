@@ -113,6 +113,25 @@ func (v *View) Fit(cw, ch, sw, sh, margin float64) {
 	v.Pan = Vec{sw / 2, sh / 2}.Sub(centre)
 }
 
+// FitFrame is the embed page's fit: no margin, the canvas scaled up or
+// down to the frame, centred; contain shows all of it, cover fills the
+// frame and crops the rest.
+func (v *View) FitFrame(cw, ch, sw, sh float64, cover bool) {
+	if cw <= 0 || ch <= 0 || sw <= 0 || sh <= 0 {
+		return
+	}
+	sin, cos := math.Abs(math.Sin(v.Rotation)), math.Abs(math.Cos(v.Rotation))
+	bw, bh := cw*cos+ch*sin, cw*sin+ch*cos
+	z := math.Min(sw/bw, sh/bh)
+	if cover {
+		z = math.Max(sw/bw, sh/bh)
+	}
+	v.Zoom = clamp(z, MinZoom, MaxZoom)
+	v.Pan = Vec{}
+	centre := v.ToScreen(Vec{cw / 2, ch / 2})
+	v.Pan = Vec{sw / 2, sh / 2}.Sub(centre)
+}
+
 // Pinch updates the view for a two-finger gesture whose fingers moved from
 // a0, b0 to a1, b1 (screen points): the canvas points under the fingers
 // follow them (translation, zoom from the distance ratio, rotation from the
