@@ -218,6 +218,9 @@ func TestSessionsEndpoints(t *testing.T) {
 				t.Errorf("full description lacks %q", k)
 			}
 		}
+		if sec, _ := full["spectatorSecret"].(string); len(sec) < 10 || sec == full["id"] {
+			t.Errorf("spectatorSecret = %q, want a separate secret", sec)
+		}
 		u := users[0].(map[string]any)
 		for k, want := range map[string]any{"id": 1.0, "name": "alice", "op": true, "online": true, "state": "session", "ip": "127.0.0.1", "browser": false} {
 			if u[k] != want {

@@ -118,6 +118,9 @@ func (a *API) fullSession(s *session.Session) map[string]any {
 	m["invitelist"] = invites
 	m["chat"] = a.chatSummary(s.ID())
 	m["thumbnail"] = map[string]any{}
+	// Drawbridge extension: the spectator link's secret (/watch/SECRET and
+	// /embed/SECRET), which is separate from the join code.
+	m["spectatorSecret"] = s.WatchSecret()
 	m["autoreset"] = map[string]any{
 		"delay":             0,
 		"historyFirstIndex": d.HistoryFirst,
