@@ -12,6 +12,6 @@
 // internal/auth/httpfetch so that this package stays importable from
 // internal/store, which must not link net/http.
 //
-// Facts: /work/shared/reference/server.md §1.3 (password formats, account
+// Facts: shared/reference/server.md §1.3 (password formats, account
 // flags), §5 (ext-auth), §7.1 and §7.3 (client IP, limits).
 package auth

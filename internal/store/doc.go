@@ -13,5 +13,5 @@
 // (internal/auth/httpfetch implements one). Password hashing and ext-auth
 // token checks live in internal/auth.
 //
-// Facts: /work/shared/reference/server.md §1.2–1.4, §4.3–4.4, §4.11, §5.
+// Facts: shared/reference/server.md §1.2–1.4, §4.3–4.4, §4.11, §5.
 package store

@@ -1,7 +1,7 @@
 // Package webtest drives headless Chromium from Go tests through chromedp.
 //
 // It owns starting the browser with the flags measured on our machines
-// (docs: /work/shared/reference/browser-testing.md, copied in spirit into
+// (docs: shared/reference/browser-testing.md, copied in spirit into
 // this comment): a fresh user-data-dir per browser, headless mode, WebGL2
 // through SwiftShader (or Mesa llvmpipe with RendererEGL), an explicit
 // viewport, console capture with detection of Go panics (which reach the
