@@ -236,35 +236,10 @@ func (a *API) updateSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	props := map[string]json.RawMessage{}
-	for _, k := range sessionBoolProps {
-		if raw, ok := req[k]; ok {
-			var b bool
-			if json.Unmarshal(raw, &b) != nil {
-				writeError(w, http.StatusBadRequest, "Invalid value for "+k+": expected a boolean")
-				return
-			}
-			props[k] = raw
-		}
-	}
-	for _, k := range sessionStringProps {
-		if raw, ok := req[k]; ok {
-			var s string
-			if json.Unmarshal(raw, &s) != nil {
-				writeError(w, http.StatusBadRequest, "Invalid value for "+k+": expected a string")
-				return
-			}
-			props[k] = raw
-		}
-	}
-	for _, k := range sessionIntProps {
-		if raw, ok := req[k]; ok {
-			var n int64
-			if json.Unmarshal(raw, &n) != nil || n < 0 {
-				writeError(w, http.StatusBadRequest, "Invalid value for "+k+": expected a non-negative integer")
-				return
-			}
-			props[k] = raw
-		}
+	if !copyProps(w, req, props, sessionBoolProps, "a boolean", func(bool) bool { return true }) ||
+		!copyProps(w, req, props, sessionStringProps, "a string", func(string) bool { return true }) ||
+		!copyProps(w, req, props, sessionIntProps, "a non-negative integer", func(n int64) bool { return n >= 0 }) {
+		return
 	}
 	if raw, ok := req["resetThreshold"]; ok {
 		var n int64
@@ -473,6 +448,25 @@ func (a *API) deleteThumbnail(w http.ResponseWriter, r *http.Request) {
 	if s := a.lookupSession(w, r); s != nil {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "thumbnail": false, "generation": false})
 	}
+}
+
+// copyProps copies the keys of req that are in keys into props after
+// checking that each decodes as a T accepted by valid; otherwise it
+// answers 400 naming the key and returns false.
+func copyProps[T any](w http.ResponseWriter, req request, props map[string]json.RawMessage, keys []string, what string, valid func(T) bool) bool {
+	for _, k := range keys {
+		raw, ok := req[k]
+		if !ok {
+			continue
+		}
+		var v T
+		if json.Unmarshal(raw, &v) != nil || !valid(v) {
+			writeError(w, http.StatusBadRequest, "Invalid value for "+k+": expected "+what)
+			return false
+		}
+		props[k] = raw
+	}
+	return true
 }
 
 // sessionUser resolves {uid} (numeric context id) within the session.
