@@ -213,14 +213,7 @@ func TestClientDrawsWithPressure(t *testing.T) {
 		t.Errorf("no clear error for an unknown room: %v", err)
 	}
 
-	// sync waits until the game loop has run an Update after the event.
-	sync := func() error {
-		n, err := p.Counter("window.__drawbridge.updates")
-		if err != nil {
-			return err
-		}
-		return p.WaitAdvance("window.__drawbridge.updates", n, 1)
-	}
+	sync := nextUpdate(p)
 	toScreen := func(x, y float64) (float64, float64) {
 		v, err := Eval[[]float64](p, fmt.Sprintf("window.__drawbridge.toScreen(%v, %v)", x, y))
 		if err != nil {

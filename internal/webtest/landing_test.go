@@ -250,21 +250,8 @@ func TestClientLandingHostOptionsMute(t *testing.T) {
 	})
 
 	// Draw, then download the PNG: its bytes equal the bot's render.
-	sync := func() error {
-		n, err := p.Counter("window.__drawbridge.updates")
-		if err != nil {
-			return err
-		}
-		return p.WaitAdvance("window.__drawbridge.updates", n, 1)
-	}
-	var pts []Point
-	for x := 30.0; x <= 170; x += 35 {
-		v, err := Eval[[]float64](p, fmt.Sprintf("window.__drawbridge.toScreen(%v, 75)", x))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pts = append(pts, Point{X: v[0], Y: v[1], Pressure: 0.8})
-	}
+	sync := nextUpdate(p)
+	pts := canvasLine(t, p, 30.0, 170, 35, 75, 0.8)
 	// Input to pixel: the press is on the canvas (the raster Draw uploads)
 	// as soon as the Update that handled it has run, i.e. in the same frame.
 	events := 0

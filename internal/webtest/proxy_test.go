@@ -69,21 +69,8 @@ func TestClientProxyJoin(t *testing.T) {
 	}
 	waitBot(t, msgs, "the relayed user's join", func(m botMsg) bool { return m.typ == protocol.TypeJoin && int(m.ctx) == uid })
 
-	sync := func() error {
-		n, err := p.Counter("window.__drawbridge.updates")
-		if err != nil {
-			return err
-		}
-		return p.WaitAdvance("window.__drawbridge.updates", n, 1)
-	}
-	var pts []Point
-	for x := 100.0; x <= 300; x += 50 {
-		v, err := Eval[[]float64](p, fmt.Sprintf("window.__drawbridge.toScreen(%v, 200)", x))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pts = append(pts, Point{X: v[0], Y: v[1], Pressure: 0.7})
-	}
+	sync := nextUpdate(p)
+	pts := canvasLine(t, p, 100.0, 300, 50, 200, 0.7)
 	if err := p.PointerStroke(Stroke{Type: Pen, Points: pts}, sync); err != nil {
 		t.Fatal(err)
 	}

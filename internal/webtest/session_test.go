@@ -260,21 +260,8 @@ func TestClientJoinsSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sync := func() error {
-		n, err := p.Counter("window.__drawbridge.updates")
-		if err != nil {
-			return err
-		}
-		return p.WaitAdvance("window.__drawbridge.updates", n, 1)
-	}
-	var pts []Point
-	for x := 100.0; x <= 500; x += 80 {
-		v, err := Eval[[]float64](p, fmt.Sprintf("window.__drawbridge.toScreen(%v, 240)", x))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pts = append(pts, Point{X: v[0], Y: v[1], Pressure: 0.8})
-	}
+	sync := nextUpdate(p)
+	pts := canvasLine(t, p, 100.0, 500, 80, 240, 0.8)
 	if err := p.PointerStroke(Stroke{Type: Pen, Points: pts}, sync); err != nil {
 		t.Fatal(err)
 	}
@@ -527,13 +514,7 @@ func BenchmarkClientFrameWork(b *testing.B) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sync := func() error {
-		n, err := p.Counter("window.__drawbridge.updates")
-		if err != nil {
-			return err
-		}
-		return p.WaitAdvance("window.__drawbridge.updates", n, 1)
-	}
+	sync := nextUpdate(p)
 	row := 0
 	for b.Loop() {
 		var pts []Point
@@ -653,21 +634,8 @@ func TestClientHostsSession(t *testing.T) {
 		return ok && r.Right == 320 && r.Bottom == 200
 	})
 
-	sync := func() error {
-		n, err := p.Counter("window.__drawbridge.updates")
-		if err != nil {
-			return err
-		}
-		return p.WaitAdvance("window.__drawbridge.updates", n, 1)
-	}
-	var pts []Point
-	for x := 50.0; x <= 250; x += 50 {
-		v, err := Eval[[]float64](p, fmt.Sprintf("window.__drawbridge.toScreen(%v, 100)", x))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pts = append(pts, Point{X: v[0], Y: v[1], Pressure: 1})
-	}
+	sync := nextUpdate(p)
+	pts := canvasLine(t, p, 50.0, 250, 50, 100, 1)
 	if err := p.PointerStroke(Stroke{Type: Pen, Points: pts}, sync); err != nil {
 		t.Fatal(err)
 	}
@@ -724,22 +692,9 @@ func TestClientReconnects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sync := func() error {
-		n, err := p.Counter("window.__drawbridge.updates")
-		if err != nil {
-			return err
-		}
-		return p.WaitAdvance("window.__drawbridge.updates", n, 1)
-	}
+	sync := nextUpdate(p)
 	stroke := func(y float64) {
-		var pts []Point
-		for x := 100.0; x <= 500; x += 100 {
-			v, err := Eval[[]float64](p, fmt.Sprintf("window.__drawbridge.toScreen(%v, %v)", x, y))
-			if err != nil {
-				t.Fatal(err)
-			}
-			pts = append(pts, Point{X: v[0], Y: v[1], Pressure: 1})
-		}
+		pts := canvasLine(t, p, 100.0, 500, 100, y, 1)
 		if err := p.PointerStroke(Stroke{Type: Pen, Points: pts}, sync); err != nil {
 			t.Fatal(err)
 		}
