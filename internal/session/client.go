@@ -163,6 +163,17 @@ func (c *Client) fail(reason CloseReason, msg string) {
 	c.leave()
 }
 
+// writeFailed ends the client after a failed write: a missed write
+// deadline is a slow consumer (logged, counted); any other error means the
+// connection is gone (the peer closed or reset it).
+func (c *Client) writeFailed(err error) {
+	if errors.Is(err, errWriteTimeout) {
+		c.fail(CloseSlow, err.Error())
+		return
+	}
+	c.fail(CloseNormal, "connection lost: "+err.Error())
+}
+
 // Close ends the client: it leaves its session (Leave in the history),
 // stops the writer and closes the transport. The transport adapter calls it
 // when its read loop ends. Idempotent; waits for the writer to exit.
@@ -253,7 +264,7 @@ func (c *Client) writeLoop() {
 		}
 		if len(batch) > 0 {
 			if err := c.write(batch); err != nil {
-				c.fail(CloseSlow, err.Error())
+				c.writeFailed(err)
 				return
 			}
 			if closeAfter {
@@ -275,7 +286,7 @@ func (c *Client) writeLoop() {
 		case <-keepaliveC:
 			if c.wantsKeepAlive() && time.Since(c.lastSend) >= st.KeepAliveInterval {
 				if err := c.write([]protocol.Frame{keepAliveFrame()}); err != nil {
-					c.fail(CloseSlow, err.Error())
+					c.writeFailed(err)
 					return
 				}
 			}

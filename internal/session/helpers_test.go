@@ -20,6 +20,7 @@ type fakeConn struct {
 	mu     sync.Mutex
 	frames []protocol.Frame
 	block  bool
+	err    error         // if set, writes fail at once with it (a reset socket)
 	gate   chan struct{} // if set, writes wait for it to close
 	shut   chan struct{} // closed by Close: unblocks writes like a real socket
 	closed bool
@@ -29,8 +30,11 @@ type fakeConn struct {
 
 func (f *fakeConn) WriteFrames(ctx context.Context, frames []protocol.Frame) error {
 	f.mu.Lock()
-	block, gate := f.block, f.gate
+	block, gate, werr := f.block, f.gate, f.err
 	f.mu.Unlock()
+	if werr != nil {
+		return werr
+	}
 	if gate != nil {
 		select {
 		case <-gate:

@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -819,6 +820,36 @@ func TestMinimumProtocolVersion(t *testing.T) {
 			if got := e.str("code"); got != tt.code {
 				t.Errorf("%s: code %q, want %q", tt.proto, got, tt.code)
 			}
+		}
+	})
+}
+
+// TestResetConnectionIsNotSlow: a write that fails because the peer reset
+// the connection ends the client as a lost connection, not as a slow
+// consumer (no slow-client count, no Warn), and the session goes on.
+func TestResetConnectionIsNotSlow(t *testing.T) {
+	inBubble(t, nil, func(t *testing.T, srv *Server) {
+		host := connect(t, srv, ConnInfo{})
+		host.host("alice", map[string]any{"alias": "reset"})
+		gone := connect(t, srv, ConnInfo{})
+		gone.join("bob", "reset", nil)
+		synctest.Wait()
+		gone.conn.mu.Lock()
+		gone.conn.err = errors.New("write tcp: connection reset by peer")
+		gone.conn.mu.Unlock()
+		if err := host.sendFrame(130, 1, []byte{1}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		closed, reason := gone.conn.isClosed()
+		if !closed || reason != CloseNormal {
+			t.Fatalf("reset client: closed=%v reason=%v, want closed normally", closed, reason)
+		}
+		if n := srv.SlowKicks(); n != 0 {
+			t.Errorf("SlowKicks = %d after a reset connection, want 0", n)
+		}
+		if c, _ := host.conn.isClosed(); c {
+			t.Error("the host was closed too")
 		}
 	})
 }
