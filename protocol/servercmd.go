@@ -560,11 +560,15 @@ type OutOfSpace struct {
 	Type string `json:"type"`
 }
 
-// BanImpEx answers export-bans / import-bans.
+// BanImpEx answers export-bans / import-bans (drawpile-srv's keys):
+// Export carries the exported list ("p…" plain or "c…" encrypted),
+// Imported/Total the result of an import, Error and T (its translation
+// key) a failure.
 type BanImpEx struct {
-	Bans     string `json:"bans,omitempty"`
+	Error    string `json:"error,omitempty"`
+	Export   string `json:"export,omitempty"`
 	Imported *int   `json:"imported,omitempty"`
-	Status   string `json:"status,omitempty"`
+	T        string `json:"T,omitempty"`
 	Total    *int   `json:"total,omitempty"`
 	Type     string `json:"type"`
 }

@@ -53,6 +53,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	kzlib "github.com/klauspost/compress/zlib"
 	"io"
 	"runtime"
 	"sync"
@@ -134,10 +135,11 @@ func inflateN(stream []byte, n int64, maxLen int) ([]byte, error) {
 	if n > int64(maxLen) {
 		return nil, tooLarge("deflate", n, maxLen)
 	}
-	zr, err := zlib.NewReader(bytes.NewReader(stream))
+	zr, err := getInflater(stream)
 	if err != nil {
 		return nil, &Error{Format: "deflate", Reason: "bad zlib header", Err: err}
 	}
+	defer inflaters.Put(zr)
 	out := make([]byte, n)
 	if _, err := io.ReadFull(zr, out); err != nil {
 		return nil, &Error{Format: "deflate", Reason: fmt.Sprintf("stream shorter than the declared %d bytes", n), Err: err}
@@ -151,6 +153,22 @@ func inflateN(stream []byte, n int64, maxLen int) ([]byte, error) {
 		return nil, &Error{Format: "deflate", Reason: "bad stream end", Err: err}
 	}
 	return out, nil
+}
+
+// inflaters holds zlib readers for reuse: a reader carries ~40 KiB of
+// decompressor state, and a joining client inflates thousands of images.
+var inflaters sync.Pool
+
+// getInflater returns a pooled zlib reader reset to stream.
+func getInflater(stream []byte) (io.ReadCloser, error) {
+	if zr, ok := inflaters.Get().(io.ReadCloser); ok {
+		if err := zr.(kzlib.Resetter).Reset(bytes.NewReader(stream), nil); err != nil {
+			inflaters.Put(zr)
+			return nil, err
+		}
+		return zr, nil
+	}
+	return kzlib.NewReader(bytes.NewReader(stream))
 }
 
 // DeflateQt encodes raw as Qt-style zlib data at level 9, as Drawpile does

@@ -444,3 +444,24 @@ func BenchmarkDecodeImageZstd(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkInflateQt(b *testing.B) {
+	pix := make([]byte, 256*256*4)
+	for i := range pix {
+		pix[i] = byte(i / 4 % 200)
+	}
+	for i := 0; i < len(pix); i += 37 {
+		pix[i] ^= byte(i >> 3) // some noise so the stream is not trivial
+	}
+	data, err := DeflateQt(pix)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(pix)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := InflateQt(data, len(pix)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
