@@ -8,8 +8,9 @@
 //     the tail of the history after it, instead of the whole history; all
 //     viewers of a session share the mirror's log (one history stream,
 //     however many viewers), each with its own cursor and optional delay;
-//   - thumbnails: PNG, scaled to fit a box, re-rendered at a bounded rate
-//     and only when the canvas changed;
+//   - thumbnails: PNG or lossless WebP (internal/webp), scaled to fit a
+//     box, re-rendered at a bounded rate and only when the canvas changed,
+//     each format encoded at most once per render;
 //   - server-side resets: on a SoftReset marker the mirror builds the reset
 //     image of exactly that point and hands it to a ResetSink (the session),
 //     see session.ResetImager.
@@ -26,8 +27,9 @@
 //     reader goroutine that calls Source.Next and hands batches over a
 //     channel of capacity 1; Run waits for it before returning.
 //   - Viewers are driven by their callers (one goroutine per Viewer calls
-//     Next); Watch, Thumbnail, Viewers and RequestResetImage may be called
-//     from any goroutine.
+//     Next); Watch, Thumbnail, ThumbnailAs, Viewers and RequestResetImage
+//     may be called from any goroutine (ThumbnailAs encodes a format that
+//     Run did not, on the caller's goroutine, outside Mirror.mu).
 //   - Mirror.mu guards the shared log, the snapshots, the viewer set and
 //     the thumbnail. It is never held while calling the Source, a
 //     ResetSink or an OnViewers callback, so a session may call

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"drawbridge/canvas"
@@ -145,7 +146,8 @@ type Mirror struct {
 	snapReq   bool    // a viewer wants a fresh snapshot
 	snapMade  chan struct{}
 	viewers   map[*Viewer]struct{}
-	thumb     []byte
+	thumb     thumbCache   // the rendered thumbnail and its encodings (thumbnail.go)
+	fetched   atomic.Int64 // history position after the newest batch read (set by the reader)
 	thumbAt   time.Time
 	thumbWant time.Time // last Thumbnail call
 	thumbMade chan struct{}
@@ -210,6 +212,9 @@ func (m *Mirror) Run(ctx context.Context) (err error) {
 		defer wg.Done()
 		for {
 			frames, first, reset, err := m.src.Next(rctx, nil)
+			if err == nil {
+				m.fetched.Store(first + int64(len(frames)))
+			}
 			select {
 			case batches <- batch{frames, first, reset, err}:
 			case <-rctx.Done():
@@ -330,11 +335,20 @@ func (m *Mirror) apply(b batch) {
 	close(m.grew)
 	m.grew = make(chan struct{})
 	snapReq := m.snapReq
+	thumbPending := m.thumb.img == nil && !m.thumbWant.IsZero()
 	m.mu.Unlock()
-	if snapReq {
-		m.poke()
+	if snapReq || thumbPending {
+		m.poke() // serve: a first thumbnail may be waiting for the catch-up
 	}
 	m.serveResets()
+}
+
+// caughtUp reports whether every batch read has been applied and the
+// source has nothing more right now (on Run). On a tick the source's
+// backlog is not asked, so a session that is drawn on without pause
+// still gets its first thumbnail within a second or so.
+func (m *Mirror) caughtUp(tick bool) bool {
+	return m.histPos >= m.fetched.Load() && (tick || m.backlog() == 0)
 }
 
 // backlog is how far the source is ahead of the mirror, if it can tell
@@ -412,9 +426,15 @@ func (m *Mirror) serve(tick bool) {
 		tail -= m.offsetLocked(m.logFirst)
 	}
 	wantThumb := m.dirty && time.Since(m.thumbWant) < m.opts.IdleTimeout.Abs()+time.Minute &&
-		(m.thumb == nil || time.Since(m.thumbAt) >= m.opts.ThumbnailInterval)
+		(m.thumb.img == nil || time.Since(m.thumbAt) >= m.opts.ThumbnailInterval)
+	firstThumb := m.thumb.img == nil
 	nViewers := len(m.viewers)
 	m.mu.Unlock()
+	if wantThumb && firstThumb && !m.caughtUp(tick) {
+		// The first thumbnail shows the whole history, not an empty or
+		// half-replayed canvas; apply pokes until the mirror caught up.
+		wantThumb = false
+	}
 
 	if tick && tail > 8*m.opts.SnapshotTail && (newest == nil || time.Since(newest.at) >= 2*time.Second) {
 		wantSnap = true

@@ -3,57 +3,147 @@ package mirror
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/png"
 	"time"
 
 	"drawbridge/canvas"
+	"drawbridge/internal/webp"
 )
 
-// Thumbnail returns the latest PNG thumbnail of the canvas (fitting in
-// Options.ThumbnailSize², transparent where the canvas is) and when it was
-// rendered. Calling it keeps thumbnails fresh: while someone asks, Run
-// re-renders at most once per Options.ThumbnailInterval and only when the
-// canvas changed. The first call waits (bounded by ctx) for a render.
-func (m *Mirror) Thumbnail(ctx context.Context) ([]byte, time.Time, error) {
-	m.mu.Lock()
-	m.thumbWant = time.Now()
-	if m.thumb != nil || m.closed {
-		b, at, closed := m.thumb, m.thumbAt, m.closed
-		m.mu.Unlock()
-		if b == nil && closed {
-			return nil, time.Time{}, ErrClosed
-		}
-		return b, at, nil
+// Format is a thumbnail image format.
+type Format uint8
+
+const (
+	FormatPNG  Format = iota // image/png
+	FormatWebP               // image/webp, lossless (internal/webp)
+	numFormats
+)
+
+// ContentType is the format's MIME type.
+func (f Format) ContentType() string {
+	if f == FormatWebP {
+		return "image/webp"
 	}
-	m.dirty = true
-	made := m.thumbMade
-	m.mu.Unlock()
-	m.poke()
-	select {
-	case <-ctx.Done():
-		return nil, time.Time{}, ctx.Err()
-	case <-made:
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.thumb == nil {
-		return nil, time.Time{}, ErrClosed
-	}
-	return m.thumb, m.thumbAt, nil
+	return "image/png"
 }
 
-// makeThumbnail renders, scales and encodes the thumbnail (on Run).
+// String is the format's short name ("png", "webp").
+func (f Format) String() string {
+	if f == FormatWebP {
+		return "webp"
+	}
+	return "png"
+}
+
+// thumbCache is the latest thumbnail (guarded by Mirror.mu): the rendered
+// image, immutable once stored, and its encodings, made on Run for the
+// formats asked for recently and otherwise on demand by the first caller
+// that wants them, so every format is encoded at most once per render.
+type thumbCache struct {
+	img  *image.NRGBA
+	enc  [numFormats][]byte
+	want [numFormats]time.Time // last request per format
+}
+
+// Thumbnail returns the latest PNG thumbnail; see ThumbnailAs.
+func (m *Mirror) Thumbnail(ctx context.Context) ([]byte, time.Time, error) {
+	return m.ThumbnailAs(ctx, FormatPNG)
+}
+
+// ThumbnailAs returns the latest thumbnail of the canvas encoded as f
+// (fitting in Options.ThumbnailSize², transparent where the canvas is)
+// and when it was rendered. Calling it keeps thumbnails fresh: while
+// someone asks, Run re-renders at most once per Options.ThumbnailInterval
+// and only when the canvas changed, and encodes the formats asked for
+// since. The first call waits (bounded by ctx) for a render.
+func (m *Mirror) ThumbnailAs(ctx context.Context, f Format) ([]byte, time.Time, error) {
+	if f >= numFormats {
+		return nil, time.Time{}, fmt.Errorf("mirror: unknown thumbnail format %d", f)
+	}
+	for {
+		m.mu.Lock()
+		now := time.Now()
+		m.thumbWant = now
+		m.thumb.want[f] = now
+		if b := m.thumb.enc[f]; b != nil {
+			at := m.thumbAt
+			m.mu.Unlock()
+			return b, at, nil
+		}
+		if img := m.thumb.img; img != nil {
+			// Rendered, but not in this format yet: encode here, not on
+			// Run, and keep the result unless a newer render came in.
+			at := m.thumbAt
+			m.mu.Unlock()
+			b, err := encodeThumbnail(img, f)
+			if err != nil {
+				return nil, time.Time{}, err
+			}
+			m.mu.Lock()
+			if m.thumb.img == img && m.thumb.enc[f] == nil {
+				m.thumb.enc[f] = b
+			}
+			m.mu.Unlock()
+			return b, at, nil
+		}
+		if m.closed {
+			m.mu.Unlock()
+			return nil, time.Time{}, ErrClosed
+		}
+		m.dirty = true
+		made := m.thumbMade
+		m.mu.Unlock()
+		m.poke()
+		select {
+		case <-ctx.Done():
+			return nil, time.Time{}, ctx.Err()
+		case <-made:
+		}
+	}
+}
+
+// encodeThumbnail encodes img as f.
+func encodeThumbnail(img *image.NRGBA, f Format) ([]byte, error) {
+	var buf bytes.Buffer
+	var err error
+	switch f {
+	case FormatWebP:
+		err = webp.Encode(&buf, img)
+	default:
+		enc := png.Encoder{CompressionLevel: png.BestSpeed}
+		err = enc.Encode(&buf, img)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mirror: encode %s thumbnail: %w", f, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// makeThumbnail renders and scales the thumbnail and encodes it in the
+// formats asked for within the idle window (on Run). A format that fails
+// to encode is left to ThumbnailAs, which reports the error.
 func (m *Mirror) makeThumbnail() {
 	img := thumbnailImage(m.cv, m.opts.ThumbnailSize)
-	var buf bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(&buf, img); err != nil {
-		m.opts.Logger.Error("mirror: encode thumbnail", "err", err)
-		return
+	m.mu.Lock()
+	want := m.thumb.want
+	m.mu.Unlock()
+	var enc [numFormats][]byte
+	for f := range numFormats {
+		if time.Since(want[f]) >= m.opts.IdleTimeout.Abs()+time.Minute {
+			continue
+		}
+		b, err := encodeThumbnail(img, f)
+		if err != nil {
+			m.opts.Logger.Error("mirror: encode thumbnail", "format", f.String(), "err", err)
+			continue
+		}
+		enc[f] = b
 	}
 	m.mu.Lock()
-	m.thumb = buf.Bytes()
+	m.thumb.img = img
+	m.thumb.enc = enc
 	m.thumbAt = time.Now()
 	m.dirty = false
 	close(m.thumbMade)
