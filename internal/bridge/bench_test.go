@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"runtime"
 	"slices"
 	"sync"
@@ -31,12 +32,32 @@ func BenchmarkLoopbackFanout(b *testing.B) {
 			if rate > 0 {
 				name = fmt.Sprintf("rate=%d/receivers=%d", rate, n)
 			}
-			b.Run(name, func(b *testing.B) { benchFanout(b, n, rate) })
+			b.Run(name, func(b *testing.B) { benchFanout(b, n, rate, false) })
 		}
 	}
 }
 
-func benchFanout(b *testing.B, n, rate int) {
+// BenchmarkLoopbackFanoutWS is BenchmarkLoopbackFanout with the receivers
+// connected over WebSocket (the sender stays on TCP, so both benchmarks
+// measure the same input path and differ only in the fan-out transport).
+func BenchmarkLoopbackFanoutWS(b *testing.B) {
+	for _, rate := range []int{0, 1000} {
+		for _, n := range []int{1, 10, 100, 250} {
+			name := fmt.Sprintf("rate=max/receivers=%d", n)
+			if rate > 0 {
+				name = fmt.Sprintf("rate=%d/receivers=%d", rate, n)
+			}
+			b.Run(name, func(b *testing.B) { benchFanout(b, n, rate, true) })
+		}
+	}
+}
+
+// frameSource is one benchmark receiver's incoming message stream.
+type frameSource interface {
+	ReadFrame() (protocol.Frame, error)
+}
+
+func benchFanout(b *testing.B, n, rate int, ws bool) {
 	{
 		{
 			st := session.DefaultSettings()
@@ -54,15 +75,23 @@ func benchFanout(b *testing.B, n, rate int) {
 			var wg sync.WaitGroup
 			ready := make(chan struct{}, n)
 			for i := range n {
-				c := benchDial(b, br.TCPAddr())
-				benchJoin(b, c, fmt.Sprintf("r%d", i))
+				var src frameSource
+				if ws {
+					c := benchDialWS(b, br.HTTPAddr())
+					benchJoin(b, c, fmt.Sprintf("r%d", i))
+					src = c
+				} else {
+					c := benchDial(b, br.TCPAddr())
+					benchJoin(b, c, fmt.Sprintf("r%d", i))
+					src = c.rd
+				}
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
 					ready <- struct{}{}
 					lat := make([]time.Duration, 0, b.N)
 					for len(lat) < b.N {
-						f, err := c.rd.ReadFrame()
+						f, err := src.ReadFrame()
 						if err != nil {
 							return
 						}
@@ -125,6 +154,133 @@ func benchDial(b *testing.B, addr string) *benchConn {
 	return &benchConn{nc: nc, rd: protocol.NewReader(bufio.NewReaderSize(nc, 64*1024))}
 }
 
+// benchWS is a minimal WebSocket benchmark client speaking RFC 6455 on a
+// raw socket with a 64 KiB read buffer, like the TCP receivers' reader: the
+// receivers' own cost (they share the cores with the server) stays the
+// same for both transports, so the benchmarks compare the server's
+// fan-out paths. ReadFrame returns a frame valid until the next call.
+type benchWS struct {
+	nc  net.Conn
+	br  *bufio.Reader
+	buf []byte
+}
+
+func benchDialWS(b *testing.B, addr string) *benchWS {
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { nc.Close() })
+	req := "GET /ws HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	if _, err := io.WriteString(nc, req); err != nil {
+		b.Fatal(err)
+	}
+	br := bufio.NewReaderSize(nc, 64*1024)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		b.Fatalf("websocket upgrade: %s", resp.Status)
+	}
+	return &benchWS{nc: nc, br: br, buf: make([]byte, 0, 1024)}
+}
+
+// ReadFrame reads the next data message (server frames are unmasked and,
+// from the bridge, unfragmented) as a TCP frame; control frames are
+// skipped.
+func (c *benchWS) ReadFrame() (protocol.Frame, error) {
+	for {
+		var h [2]byte
+		if _, err := io.ReadFull(c.br, h[:]); err != nil {
+			return nil, err
+		}
+		n := int(h[1] & 0x7F)
+		switch n {
+		case 126:
+			var e [2]byte
+			if _, err := io.ReadFull(c.br, e[:]); err != nil {
+				return nil, err
+			}
+			n = int(binary.BigEndian.Uint16(e[:]))
+		case 127:
+			var e [8]byte
+			if _, err := io.ReadFull(c.br, e[:]); err != nil {
+				return nil, err
+			}
+			n = int(binary.BigEndian.Uint64(e[:]))
+		}
+		if h[0]&0x80 == 0 || h[1]&0x80 != 0 || n > protocol.WSHeaderLen+protocol.MaxPayload {
+			return nil, fmt.Errorf("unexpected websocket frame header % x", h)
+		}
+		c.buf = slices.Grow(c.buf[:0], protocol.HeaderLen+n-protocol.WSHeaderLen)[:2+n]
+		if _, err := io.ReadFull(c.br, c.buf[2:]); err != nil {
+			return nil, err
+		}
+		switch op := h[0] & 0x0F; op {
+		case 0x2:
+		case 0x8:
+			return nil, io.EOF
+		case 0x9, 0xA:
+			continue
+		default:
+			return nil, fmt.Errorf("unexpected websocket opcode %d", op)
+		}
+		if n < protocol.WSHeaderLen {
+			return nil, fmt.Errorf("short websocket message")
+		}
+		binary.BigEndian.PutUint16(c.buf, uint16(n-protocol.WSHeaderLen))
+		return protocol.Frame(c.buf), nil
+	}
+}
+
+// write sends one binary message, masked as a client must (RFC 6455 §5.3).
+func (c *benchWS) write(p []byte) error {
+	key := [4]byte{0x12, 0x34, 0x56, 0x78}
+	f := []byte{0x82}
+	switch {
+	case len(p) <= 125:
+		f = append(f, 0x80|byte(len(p)))
+	case len(p) <= 0xFFFF:
+		f = binary.BigEndian.AppendUint16(append(f, 0x80|126), uint16(len(p)))
+	default:
+		f = binary.BigEndian.AppendUint64(append(f, 0x80|127), uint64(len(p)))
+	}
+	f = append(f, key[:]...)
+	for i, x := range p {
+		f = append(f, x^key[i%4])
+	}
+	_, err := c.nc.Write(f)
+	return err
+}
+
+func (c *benchWS) cmd(b *testing.B, name string, args []any, kw map[string]any) {
+	cm, _ := protocol.NewCommand(name, args, kw)
+	f, _ := cm.Frame()
+	if err := c.write(f.WS()); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func (c *benchWS) waitFor(b *testing.B, substr string) {
+	for {
+		f, err := c.ReadFrame()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if f.Type() == 0 && contains(f.Payload(), substr) {
+			return
+		}
+	}
+}
+
+// benchClient is what benchJoin needs of a TCP or WebSocket client.
+type benchClient interface {
+	cmd(b *testing.B, name string, args []any, kw map[string]any)
+	waitFor(b *testing.B, substr string)
+}
+
 func (c *benchConn) cmd(b *testing.B, name string, args []any, kw map[string]any) {
 	cm, _ := protocol.NewCommand(name, args, kw)
 	f, _ := cm.Frame()
@@ -167,7 +323,7 @@ func benchHost(b *testing.B, c *benchConn) {
 	go io.Copy(io.Discard, c.nc) // the host's echo
 }
 
-func benchJoin(b *testing.B, c *benchConn, name string) {
+func benchJoin(b *testing.B, c benchClient, name string) {
 	c.cmd(b, "ident", []any{name}, nil)
 	kw := clientInfo()
 	kw["s"] = fmt.Sprintf("%032x", len(name)*7919+int(name[len(name)-1]))
@@ -177,7 +333,13 @@ func benchJoin(b *testing.B, c *benchConn, name string) {
 
 // BenchmarkIdleConnMemory: memory (heap + stacks, both ends of the
 // loopback connections, in this process) per logged-in idle TCP client.
-func BenchmarkIdleConnMemory(b *testing.B) {
+func BenchmarkIdleConnMemory(b *testing.B) { benchIdleConnMemory(b, false) }
+
+// BenchmarkIdleConnMemoryWS is BenchmarkIdleConnMemory for WebSocket
+// clients (the client end is coder/websocket's).
+func BenchmarkIdleConnMemoryWS(b *testing.B) { benchIdleConnMemory(b, true) }
+
+func benchIdleConnMemory(b *testing.B, ws bool) {
 	const n = 200
 	for range b.N {
 		br, err := Start(context.Background(), Config{TCPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0"},
@@ -191,6 +353,12 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		for i := range n {
+			if ws {
+				c := benchDialWS(b, br.HTTPAddr())
+				benchJoin(b, c, fmt.Sprintf("idle%d", i))
+				c.buf = nil // drop the client-side read buffer
+				continue
+			}
 			c := benchDial(b, br.TCPAddr())
 			benchJoin(b, c, fmt.Sprintf("idle%d", i))
 			c.rd = nil // drop the client-side read buffer

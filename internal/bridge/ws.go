@@ -20,16 +20,20 @@ import (
 type wsConn struct {
 	b    *Bridge
 	c    *websocket.Conn
+	sock *wsSock // the hijacked socket under c (wscork.go)
 	once sync.Once
 }
 
+// WriteFrames writes each frame as its own binary WebSocket message, the
+// whole batch with one write (wsSock.writeMessages). On error nothing is
+// counted as sent (part of the batch may be on the wire; the connection
+// is finished either way).
 func (w *wsConn) WriteFrames(ctx context.Context, frames []protocol.Frame) error {
+	if _, err := w.sock.writeMessages(ctx, frames); err != nil {
+		return err
+	}
 	n := 0
-	for i, f := range frames {
-		if err := w.c.Write(ctx, websocket.MessageBinary, f.WS()); err != nil {
-			w.b.wsM.sent(i, n)
-			return err
-		}
+	for _, f := range frames {
 		n += len(f)
 	}
 	w.b.wsM.sent(len(frames), n)
@@ -71,7 +75,8 @@ func (b *Bridge) serveWS(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	c, err := websocket.Accept(rw, r, &websocket.AcceptOptions{
+	hj := &wsHijacker{ResponseWriter: rw}
+	c, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
 		OriginPatterns:  b.origins,
 		CompressionMode: websocket.CompressionDisabled,
 	})
@@ -79,8 +84,12 @@ func (b *Bridge) serveWS(rw http.ResponseWriter, r *http.Request) {
 		b.logger.Debug("websocket accept failed", "err", err, "origin", r.Header.Get("Origin"))
 		return
 	}
+	if hj.sock == nil { // Accept always hijacks; never without wsHijacker
+		_ = c.CloseNow()
+		return
+	}
 	c.SetReadLimit(protocol.WSHeaderLen + protocol.MaxPayload)
-	wc := &wsConn{b: b, c: c}
+	wc := &wsConn{b: b, c: c, sock: hj.sock}
 	if !b.track(wc) {
 		_ = c.Close(websocket.StatusGoingAway, "server shutting down")
 		return

@@ -10,6 +10,7 @@ package wsconn
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,9 @@ import (
 // Conn is a client.Transport over a WebSocket connection.
 type Conn struct {
 	ws *websocket.Conn // immutable after construction
+	// buf holds the last frame ReadFrame returned (valid until the next
+	// call, as client.Transport allows); owned by the reading goroutine.
+	buf []byte
 }
 
 var _ client.Transport = (*Conn)(nil)
@@ -73,8 +77,12 @@ func (c *Conn) WebSocket() *websocket.Conn { return c.ws }
 
 // ReadFrame implements client.Transport. A close frame with a normal or
 // going-away status reads as io.EOF; a text message is a protocol error.
+//
+// The message is read into a buffer reused from call to call, behind two
+// bytes of room for the TCP length: no allocation per message once the
+// buffer has grown to the largest message seen.
 func (c *Conn) ReadFrame(ctx context.Context) (protocol.Frame, error) {
-	typ, b, err := c.ws.Read(ctx)
+	typ, b, err := c.read(ctx)
 	if err != nil {
 		switch websocket.CloseStatus(err) {
 		case websocket.StatusNormalClosure, websocket.StatusGoingAway:
@@ -88,11 +96,37 @@ func (c *Conn) ReadFrame(ctx context.Context) (protocol.Frame, error) {
 	if typ != websocket.MessageBinary {
 		return nil, &client.ProtocolError{Reason: "text WebSocket message from server"}
 	}
-	f, err := protocol.FrameFromWS(b)
-	if err != nil {
-		return nil, err
+	if len(b) < protocol.HeaderLen {
+		return protocol.FrameFromWS(b[2:]) // the short-message error
 	}
-	return f, nil
+	binary.BigEndian.PutUint16(b, uint16(len(b)-protocol.HeaderLen))
+	return protocol.Frame(b), nil
+}
+
+// read reads one whole message into c.buf after two bytes of room; the
+// read limit set by New bounds it.
+func (c *Conn) read(ctx context.Context) (websocket.MessageType, []byte, error) {
+	typ, rd, err := c.ws.Reader(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	b := append(c.buf[:0], 0, 0)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow
+		}
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			c.buf = b[:0]
+			return 0, nil, err
+		}
+	}
+	c.buf = b
+	return typ, b, nil
 }
 
 // WriteFrame implements client.Transport.

@@ -100,3 +100,82 @@ func TestNormalCloseIsEOF(t *testing.T) {
 		t.Fatalf("after close frame: %v, want io.EOF", err)
 	}
 }
+
+// Messages of every length encoding arrive whole and in order; each frame
+// is intact until the next ReadFrame although the buffer is reused.
+func TestReadFrameSizes(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sizes := []int{0, 1, 121, 122, 123, 124, 5000, protocol.MaxPayload, 3, protocol.MaxPayload - 1, 0}
+	frames := make([]protocol.Frame, len(sizes))
+	for i, n := range sizes {
+		p := make([]byte, n)
+		for j := range p {
+			p[j] = byte(i*7 + j)
+		}
+		f, err := protocol.NewFrame(protocol.Type(130+i), uint8(i), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames[i] = f
+	}
+	url, _ := server(t, func(ctx context.Context, ws *websocket.Conn) {
+		for _, f := range frames {
+			if err := ws.Write(ctx, websocket.MessageBinary, f.WS()); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+		ws.Write(ctx, websocket.MessageBinary, []byte{7}) // shorter than the 2-byte header
+		ws.Read(ctx)
+	})
+	tr, err := wsconn.Dial(ctx, url, wsconn.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	for i, want := range frames {
+		got, err := tr.ReadFrame(ctx)
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("frame %d: got %v, want %v", i, got, want)
+		}
+	}
+	if f, err := tr.ReadFrame(ctx); err == nil {
+		t.Fatalf("a 1-byte message read as %v", f)
+	}
+}
+
+// BenchmarkReadFrame: receiving small messages over loopback, the cost a
+// dptool bot pays per delivered message.
+func BenchmarkReadFrame(b *testing.B) {
+	f, _ := protocol.NewFrame(148, 1, make([]byte, 94))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.CloseNow()
+		for {
+			if err := ws.Write(context.Background(), websocket.MessageBinary, f.WS()); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	tr, err := wsconn.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), wsconn.DialOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tr.Close()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(f)))
+	for b.Loop() {
+		if _, err := tr.ReadFrame(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
