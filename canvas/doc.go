@@ -13,7 +13,9 @@
 // messages in server order (canvas commands go through the undo history);
 // Render / FlattenTile / RenderTileRGBA / TakeDirtyTiles serve viewers;
 // Snapshot produces the reset-image message list; ACL is the permission
-// filter clients run before Apply. The typed methods (FillRect,
+// filter clients run before Apply; Fork is an interactive client's local
+// fork (own commands shown before their echo, reconciled with the
+// server's order). The typed methods (FillRect,
 // DrawDabsClassic, …) mutate the live state only and are not recorded in
 // the history: wrap them in Do to make them undoable.
 //

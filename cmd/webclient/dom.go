@@ -59,6 +59,7 @@ func newDOM(q *eventQueue, viewer *webui.ViewerOptions) *dom {
 		d.showLanding()
 	}
 	d.bindToolbar()
+	d.bindLayers() // domlayers.go
 	d.bindChat()
 	d.bindHost()
 	return d
@@ -172,6 +173,17 @@ func (d *dom) renderSessions() {
 		b := d.doc.Call("createElement", "button")
 		b.Set("type", "button")
 		b.Get("dataset").Set("code", s.Code)
+		if !s.HasPassword && s.ID != "" {
+			// Live thumbnail (issue #8): the bridge answers the browser's
+			// image Accept header with lossless WebP (PNG elsewhere) and
+			// re-renders it at most every few seconds.
+			img := d.doc.Call("createElement", "img")
+			img.Set("className", "thumb")
+			img.Set("alt", "")
+			img.Set("loading", "lazy")
+			img.Set("src", "/api/sessions/"+js.Global().Call("encodeURIComponent", s.ID).String()+"/thumbnail")
+			b.Call("appendChild", img)
+		}
 		span := func(class, text string) {
 			sp := d.doc.Call("createElement", "span")
 			sp.Set("className", class)
@@ -360,7 +372,7 @@ func (d *dom) enterCanvas(name string) {
 	d.show("toolbar")
 	d.show("side")
 	d.show("status")
-	d.setLayers([]string{"Layer 1"}, 0)
+	d.setLayers([]layerItem{{title: "Layer 1"}}, 0)
 	d.setStatus("Room " + d.room + " · " + name)
 }
 
@@ -392,21 +404,6 @@ func (d *dom) bindToolbar() {
 	d.on(d.el("redo"), "click", func(js.Value) { d.q.do(func(g *Game) { g.undo(true) }) })
 	d.on(d.el("panel-toggle"), "click", func(js.Value) { d.el("side").Get("classList").Call("toggle", "toggled") })
 	d.on(d.el("download"), "click", func(js.Value) { d.q.do(func(g *Game) { g.downloadPNG() }) })
-	d.on(d.el("layer-add"), "click", func(js.Value) { d.q.do(func(g *Game) { g.addLayer() }) })
-	d.on(d.el("layer-del"), "click", func(js.Value) { d.q.do(func(g *Game) { g.deleteLayer() }) })
-	d.on(d.el("layer-hide"), "click", func(js.Value) { d.q.do(func(g *Game) { g.toggleHidden() }) })
-	// Opacity is sent when the slider is released ("change"), not on every
-	// step, so one drag is one undoable command.
-	d.on(d.el("layer-opacity"), "change", func(ev js.Value) {
-		if v, err := strconv.ParseFloat(ev.Get("target").Get("value").String(), 64); err == nil {
-			d.q.do(func(g *Game) { g.setLayerOpacity(v) })
-		}
-	})
-	d.on(d.el("layer-rename"), "submit", func(ev js.Value) {
-		ev.Call("preventDefault")
-		title := strings.TrimSpace(d.el("layer-title").Get("value").String())
-		d.q.do(func(g *Game) { g.renameLayer(title) })
-	})
 	d.on(d.el("users"), "click", func(ev js.Value) {
 		b := ev.Get("target").Call("closest", "button")
 		if !b.Truthy() {
@@ -418,15 +415,6 @@ func (d *dom) bindToolbar() {
 			return
 		}
 		d.q.do(func(g *Game) { g.userAction(act, uint8(id)) })
-	})
-	d.on(d.el("layers"), "click", func(ev js.Value) {
-		li := ev.Get("target").Call("closest", "li")
-		if !li.Truthy() {
-			return
-		}
-		if i, err := strconv.Atoi(li.Get("dataset").Get("index").String()); err == nil {
-			d.q.do(func(g *Game) { g.selectLayer(i) })
-		}
 	})
 	d.on(d.el("mirror"), "click", func(js.Value) { d.q.do(func(g *Game) { g.toggleMirror() }) })
 }
@@ -505,23 +493,6 @@ func (d *dom) addChat(from, text string) {
 	p.Call("appendChild", d.doc.Call("createTextNode", text))
 	log.Call("appendChild", p)
 	log.Set("scrollTop", log.Get("scrollHeight"))
-}
-
-func (d *dom) setLayers(names []string, active int) {
-	ul := d.el("layers")
-	if !ul.Truthy() {
-		return
-	}
-	ul.Set("textContent", "")
-	for i, n := range names {
-		li := d.doc.Call("createElement", "li")
-		li.Set("textContent", n)
-		li.Get("dataset").Set("index", strconv.Itoa(i))
-		if i == active {
-			li.Get("classList").Call("add", "active")
-		}
-		ul.Call("appendChild", li)
-	}
 }
 
 func (d *dom) setUndoEnabled(on bool) {
@@ -652,30 +623,6 @@ func (d *dom) setCursorLabels(labels []cursorLabel) {
 	}
 }
 
-// setLayerState marks hidden layers in the list (same order as setLayers).
-func (d *dom) setLayerState(hidden []bool) {
-	items := d.doc.Call("querySelectorAll", "#layers li")
-	for i := 0; i < items.Length() && i < len(hidden); i++ {
-		items.Index(i).Get("classList").Call("toggle", "hidden", hidden[i])
-	}
-}
-
-// setLayerControls enables the layer buttons and shows the current
-// layer's title and opacity.
-func (d *dom) setLayerControls(enabled bool, title string, opacity int) {
-	for _, id := range []string{"layer-add", "layer-del", "layer-hide", "layer-opacity", "layer-title"} {
-		if e := d.el(id); e.Truthy() {
-			e.Set("disabled", !enabled && id != "layer-add")
-		}
-	}
-	if e := d.el("layer-title"); e.Truthy() && !d.doc.Get("activeElement").Equal(e) {
-		e.Set("value", title)
-	}
-	if e := d.el("layer-opacity"); e.Truthy() {
-		e.Set("value", opacity)
-	}
-}
-
 // setProgress shows the catch-up progress bar at pct percent; a negative
 // pct hides it.
 func (d *dom) setProgress(pct int) {
@@ -742,4 +689,5 @@ func (d *dom) setOperator(op bool) {
 	if e := d.el("settings-open"); e.Truthy() {
 		e.Set("hidden", !op)
 	}
+	d.setSpectatorOp(op) // watch.go
 }

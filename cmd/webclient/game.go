@@ -38,7 +38,15 @@ const (
 	netBudgetTime     = 4 * time.Millisecond
 	catchupBudgetTime = 12 * time.Millisecond
 	inputBudgetEvents = 2048
+	// During catch-up only the time budget counts.
+	catchupBudgetMessages = 1 << 16
 )
+
+// netQueue is the capacity of Game.netc. In wasm the network goroutine
+// runs only while the game loop is parked between frames, so the channel
+// holds all that one Update can take from it: with 64 a history of small
+// stroke messages was read at 64 messages per Update, ~3,000 per second.
+const netQueue = 4096
 
 // netEvent is what the network goroutine hands to Update, exactly one
 // field set. err ends the session (the page shows it and keeps the local
@@ -92,8 +100,16 @@ type Game struct {
 	frames       int
 	dabCount     int
 	strokeOnline bool               // the current stroke goes to the session
+	strokeDenied bool               // the current stroke was refused (locked layer…): not drawn
+	pixelEnc     webui.PixelEncoder // pixel-brush dabs of the current stroke
+	pixelRuns    []webui.PixelRun   // reused by sendPixelDabs
 	lastPtr      webui.PointerEvent // last sample with a button down
 	lastCoal     int
+
+	// Catch-up drawing: while a history replays, Draw repaints only every
+	// catchupDrawEvery (the screen is kept between frames meanwhile).
+	lastCatchupDraw time.Time
+	keepScreen      bool // SetScreenClearedEveryFrame(false) is in effect
 }
 
 func newGame(cfg Config, logger *slog.Logger) (*Game, error) {
@@ -117,7 +133,7 @@ func newGame(cfg Config, logger *slog.Logger) (*Game, error) {
 		brush:      webui.DefaultBrush(),
 		raster:     r,
 		input:      &eventQueue{},
-		netc:       make(chan netEvent, 64),
+		netc:       make(chan netEvent, netQueue),
 		pwc:        make(chan string, 1),
 		fitPending: true,
 		scale:      1,
@@ -174,13 +190,13 @@ func (g *Game) Update() error {
 		g.handlePointer(ev)
 	}
 
-	budget := netBudgetTime
+	budget, maxMsgs := netBudgetTime, netBudgetMessages
 	if g.on != nil && !g.on.caughtUp {
-		budget = catchupBudgetTime
+		budget, maxMsgs = catchupBudgetTime, catchupBudgetMessages
 	}
 	deadline := start.Add(budget)
 drain:
-	for n := 0; n < netBudgetMessages && time.Now().Before(deadline); n++ {
+	for n := 0; n < maxMsgs && time.Now().Before(deadline); n++ {
 		select {
 		case ev := <-g.netc:
 			g.handleNet(ev)
@@ -254,6 +270,11 @@ func (g *Game) handlePointer(ev pointerSample) {
 			b := g.brush
 			b.Eraser = b.Eraser || a.Eraser
 			g.strokeOnline = g.canDraw()
+			// A stroke the other clients would drop is not drawn at all
+			// (the page says why; layers.go).
+			g.strokeDenied = g.strokeOnline && g.strokeRefused(b)
+			g.strokeOnline = g.strokeOnline && !g.strokeDenied
+			g.pixelEnc.Reset()
 			if g.strokeOnline {
 				g.sendLocal(protocol.UndoPoint{})
 			}
@@ -269,7 +290,7 @@ func (g *Game) handlePointer(ev pointerSample) {
 			if g.strokeOnline && g.on != nil {
 				g.sendLocal(protocol.PenUp{Layer: g.on.layer})
 			}
-			g.strokeOnline = false
+			g.strokeOnline, g.strokeDenied = false, false
 		case webui.Pick:
 			g.rasterMu.Lock()
 			c := g.raster.At(int(a.Pos.X), int(a.Pos.Y))
@@ -285,6 +306,9 @@ func (g *Game) handlePointer(ev pointerSample) {
 }
 
 func (g *Game) paint(b webui.Brush) {
+	if g.strokeDenied {
+		return
+	}
 	g.dabCount += len(g.dabs)
 	if g.strokeOnline {
 		if g.on != nil {
@@ -322,6 +346,8 @@ func (g *Game) setTool(name string) {
 		g.ctl.Tool, g.brush.Kind = webui.ToolBrush, webui.SoftRound
 	case "pixel":
 		g.ctl.Tool, g.brush.Kind = webui.ToolPixelBrush, webui.Pixel
+	case "pixel-square":
+		g.ctl.Tool, g.brush.Kind = webui.ToolPixelBrush, webui.PixelSquare
 	case "eraser":
 		g.ctl.Tool, g.brush.Eraser = webui.ToolEraser, true
 	case "picker":
@@ -360,6 +386,12 @@ func dot(dst *ebiten.Image, p webui.Vec, r int, c color.Color) {
 // Draw uploads the changed part of the raster and composes the view.
 func (g *Game) Draw(screen *ebiten.Image) {
 	start := time.Now()
+	if g.skipCatchupDraw() {
+		g.frames++
+		g.hook.afterDraw(g.updateWork + time.Since(start))
+		g.updateWork = 0
+		return
+	}
 	g.rasterMu.Lock()
 	if g.img == nil || g.img.Bounds() != g.raster.Bounds() {
 		if g.img != nil {
@@ -379,6 +411,8 @@ func (g *Game) Draw(screen *ebiten.Image) {
 
 	if vo := g.cfg.Viewer; vo == nil || !vo.Transparent {
 		screen.Fill(workspaceColor)
+	} else if g.keepScreen {
+		screen.Clear()
 	}
 	var op ebiten.DrawImageOptions
 	a, b, c, d, tx, ty := g.ctl.View.Matrix()
@@ -420,4 +454,27 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	g.frames++
 	g.hook.afterDraw(g.updateWork + time.Since(start))
 	g.updateWork = 0
+}
+
+// catchupDrawEvery is how often the screen is repainted while a history
+// replays: nothing can be drawn then and the progress bar is what moves,
+// so the raster upload and composition in between are skipped and their
+// time goes to the history.
+const catchupDrawEvery = 500 * time.Millisecond
+
+// skipCatchupDraw reports whether this frame keeps the previous screen
+// (catching up, repainted recently). It switches Ebitengine's per-frame
+// clearing off for the catch-up and back on after it.
+func (g *Game) skipCatchupDraw() bool {
+	// (Not after a resumed reconnect: then strokes can be drawn meanwhile.)
+	catching := g.on != nil && !g.on.caughtUp && !g.on.resend
+	if catching != g.keepScreen {
+		g.keepScreen = catching
+		ebiten.SetScreenClearedEveryFrame(!catching)
+	}
+	if !catching || g.img == nil || time.Since(g.lastCatchupDraw) >= catchupDrawEvery {
+		g.lastCatchupDraw = time.Now()
+		return false
+	}
+	return true
 }

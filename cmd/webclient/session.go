@@ -8,9 +8,7 @@ import (
 	"image"
 	"image/png"
 	"math"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"drawbridge/canvas"
@@ -19,22 +17,19 @@ import (
 	"drawbridge/protocol"
 )
 
-// maxPending bounds the own messages waiting for their echo. Past it the
-// list is dropped (the canvas may then show own strokes twice until the
-// next reset), rather than growing without limit if a server never echoes.
-const maxPending = 1 << 16
-
 // online is the state of a joined session; owned by the game goroutine.
 type online struct {
 	j        *joined
 	ctx      context.Context
 	cancel   context.CancelFunc
-	engine   *canvas.Canvas
-	layer    uint32           // drawing layer, 0 when there is none
-	pending  []protocol.Frame // own messages applied locally, not yet echoed
-	resend   bool             // send pending again when caught up (resumed)
-	shownPct int              // catch-up percentage on screen
+	engine   *canvas.Canvas // the shown canvas, fork.Canvas()
+	fork     *canvas.Fork   // local fork: own messages shown before their echo
+	acl      *canvas.ACL    // the ACL filter every server message passes (layers.go)
+	layer    uint32         // drawing layer, 0 when there is none
+	resend   bool           // send the fork's pending again when caught up (resumed)
+	shownPct int            // catch-up percentage on screen
 	smooth   webui.Smoother[remoteMsg]
+	arrivals webui.Arrivals // per-user burstiness, sets smooth.Frames
 	caughtUp bool
 	tile     []byte // RenderTileRGBA buffer
 	users    webui.Users
@@ -54,6 +49,14 @@ type online struct {
 	nextDirty  int
 	allDirty   bool
 	lastRender time.Time
+	urgent     []int // tiles own commands changed: rendered first, whatever the budget
+}
+
+// newOnline returns the state of a session just joined: an empty canvas
+// behind a local fork.
+func newOnline(j *joined) *online {
+	e := canvas.New()
+	return &online{j: j, engine: e, fork: canvas.NewFork(e), acl: canvas.NewACL(), tile: make([]byte, canvas.TilePixels*4), hidden: map[uint32]bool{}}
 }
 
 // startSession starts the network goroutine for the room.
@@ -98,7 +101,7 @@ func (g *Game) handleNet(ev netEvent) {
 	case ev.joined != nil && ev.joined.reconnect && g.on != nil:
 		g.rejoined(ev.joined)
 	case ev.joined != nil:
-		g.on = &online{j: ev.joined, engine: canvas.New(), tile: make([]byte, canvas.TilePixels*4), hidden: map[uint32]bool{}}
+		g.on = newOnline(ev.joined)
 		if ev.joined.host {
 			g.on.caughtUp = true // nothing to catch up with: we made it
 			for _, m := range ev.joined.snapshot {
@@ -126,10 +129,7 @@ func (g *Game) handleNet(ev netEvent) {
 func (g *Game) applyRemote(in *inFrame) {
 	o := g.on
 	f := in.f
-	if f.Ctx() == o.j.userID && len(o.pending) > 0 && bytes.Equal(o.pending[0], f) {
-		// The echo of a message already applied locally (local fork).
-		o.pending[0] = nil
-		o.pending = o.pending[1:]
+	if f.Type() == protocol.TypeServerCommand && g.onSpectatorLink(f.Payload()) { // watch.go
 		return
 	}
 	m, err := protocol.Decode(f, o.j.layout)
@@ -137,14 +137,24 @@ func (g *Game) applyRemote(in *inFrame) {
 		g.logger.Debug("undecodable message", "type", f.Type(), "err", err)
 		return
 	}
-	if o.caughtUp && isDabs(m) {
-		// Remote stroke segments are smoothed over a few frames.
-		o.smooth.Push(remoteMsg{ctx: f.Ctx(), m: m})
+	if !o.acl.Allow(f.Ctx(), m) {
+		// Dropped as every Drawpile client's ACL filter drops it (a locked
+		// user's strokes, edits of others' layers, …), in the server's
+		// order; see aclDropped.
+		m = aclDropped{}
+	}
+	if o.caughtUp && isDabs(m) && (f.Ctx() != o.j.userID || o.smooth.Len() > 0) {
+		// Remote stroke segments are smoothed over a few frames (own
+		// echoes queue behind them only to keep the server's order).
+		if f.Ctx() != o.j.userID {
+			o.arrivals.Observe(f.Ctx(), g.updates)
+		}
+		o.smooth.Push(remoteMsg{ctx: f.Ctx(), f: f, m: m})
 		return
 	}
 	// Anything else keeps its place in the total order.
 	for _, r := range o.smooth.Flush() {
-		g.applyEngine(r.ctx, r.m)
+		g.applyEngine(r.ctx, r.f, r.m)
 	}
 	us := &o.users
 	if in.conf != nil {
@@ -166,6 +176,7 @@ func (g *Game) applyRemote(in *inFrame) {
 		us.Join(f.Ctx(), m.Name)
 	case protocol.Leave:
 		us.Leave(f.Ctx())
+		o.arrivals.Forget(f.Ctx())
 	case protocol.SessionOwner:
 		us.SetOps(m.Users)
 	case protocol.TrustedUsers:
@@ -178,7 +189,7 @@ func (g *Game) applyRemote(in *inFrame) {
 		c := webui.Color{R: uint8(m.Color >> 16), G: uint8(m.Color >> 8), B: uint8(m.Color), A: 255}
 		us.SetLaser(f.Ctx(), m.Persistence != 0, c)
 	default:
-		g.applyEngine(f.Ctx(), m)
+		g.applyEngine(f.Ctx(), f, m)
 	}
 	if !o.caughtUp {
 		if in.caughtUp {
@@ -186,7 +197,7 @@ func (g *Game) applyRemote(in *inFrame) {
 			g.ui.setProgress(-1)
 			if o.resend {
 				o.resend = false
-				for _, pf := range o.pending {
+				for _, pf := range o.fork.PendingKeys() {
 					if err := o.j.c.SendFrame(context.Background(), pf); err != nil {
 						break
 					}
@@ -203,7 +214,9 @@ func (g *Game) applyRemote(in *inFrame) {
 			}
 		}
 	} else if t := f.Type(); t == protocol.TypeLayerTreeCreate || t == protocol.TypeLayerTreeDelete || t == protocol.TypeLayerRetitle ||
-		t == protocol.TypeLayerTreeMove || t == protocol.TypeLayerAttributes || t == protocol.TypeUndo {
+		t == protocol.TypeLayerTreeMove || t == protocol.TypeLayerAttributes || t == protocol.TypeUndo ||
+		t == protocol.TypeLayerACL || t == protocol.TypeUserACL || t == protocol.TypeFeatureAccessLevels ||
+		t == protocol.TypeFeatureLimits || t == protocol.TypeSessionOwner || t == protocol.TypeTrustedUsers {
 		g.refreshLayers()
 	}
 }
@@ -211,49 +224,18 @@ func (g *Game) applyRemote(in *inFrame) {
 // refreshLayers lists the engine's layers (top first) in the panel and
 // keeps the drawing layer valid: the first pixel layer when none is chosen.
 func (g *Game) refreshLayers() {
-	o := g.on
-	var names []string
-	var firstPixel uint32
-	var walk func(ls []*canvas.Layer, depth int)
-	walk = func(ls []*canvas.Layer, depth int) {
-		for i := len(ls) - 1; i >= 0; i-- {
-			l := ls[i]
-			names = append(names, strings.Repeat("  ", depth)+l.Title)
-			if l.Group {
-				walk(l.Children, depth+1)
-			} else if firstPixel == 0 {
-				firstPixel = l.ID
-			}
-		}
-	}
-	walk(o.engine.Layers(), 0)
-	ids := layerIDs(o.engine.Layers())
-	active := slices.Index(ids, o.layer)
-	if active < 0 {
-		o.layer = firstPixel
-		active = slices.Index(ids, o.layer)
-	}
-	hidden := make([]bool, len(ids))
-	for i, id := range ids {
-		hidden[i] = o.hidden[id]
-	}
-	g.ui.setLayers(names, active)
-	g.ui.setLayerState(hidden)
-	g.ui.setUndoEnabled(true)
-	if l := findLayer(o.engine.Layers(), o.layer); l != nil {
-		g.ui.setLayerControls(true, l.Title, int(l.Opacity)*100/canvas.One)
-	} else {
-		g.ui.setLayerControls(false, "", 100)
-	}
+	g.on.fork.Sync()
+	g.showLayers() // layers.go
 }
 
 // Tile rendering budget per Update: flattening is the costly part of
 // showing the engine, so dirty tiles wait in a set and at most this much
 // time per tick goes to them (always at least one tile, so it progresses).
-// During catch-up the canvas is refreshed at most every catchupRefresh.
+// During catch-up the canvas is refreshed at most every catchupRefresh
+// (as often as Draw shows it then, see catchupDrawEvery).
 const (
 	renderBudget   = 4 * time.Millisecond
-	catchupRefresh = 250 * time.Millisecond
+	catchupRefresh = catchupDrawEvery
 )
 
 // syncEngine moves the engine's dirty tiles into the pending set and
@@ -264,6 +246,7 @@ func (g *Game) syncEngine() {
 	if o == nil {
 		return
 	}
+	o.fork.Sync() // own pending strokes on top of what others drew meanwhile
 	w, h := o.engine.Width(), o.engine.Height()
 	if w == 0 || h == 0 {
 		return
@@ -286,7 +269,7 @@ func (g *Game) syncEngine() {
 		o.dirty = make([]bool, xt*yt)
 		o.allDirty = true
 	}
-	if !o.caughtUp && time.Since(o.lastRender) < catchupRefresh {
+	if !o.caughtUp && !o.resend && time.Since(o.lastRender) < catchupRefresh {
 		return
 	}
 	o.lastRender = time.Now()
@@ -304,6 +287,15 @@ func (g *Game) syncEngine() {
 			o.ndirty++
 		}
 	}
+	// Own strokes show in the frame of their input.
+	for _, ti := range o.urgent {
+		if ti < len(o.dirty) && o.dirty[ti] {
+			o.dirty[ti] = false
+			o.ndirty--
+			g.renderTile(ti, xt)
+		}
+	}
+	o.urgent = o.urgent[:0]
 	if o.ndirty == 0 {
 		return
 	}
@@ -318,6 +310,30 @@ func (g *Game) syncEngine() {
 		o.nextDirty = (i + 1) % len(o.dirty)
 		if time.Since(start) > renderBudget {
 			break
+		}
+	}
+}
+
+// takeUrgent queues the tiles the own command just applied changed for
+// rendering ahead of the others (see syncEngine).
+func (o *online) takeUrgent() {
+	if len(o.dirty) == 0 {
+		return // not sized yet: the first syncEngine renders everything
+	}
+	tiles, all := o.engine.TakeDirtyTiles()
+	if all {
+		o.allDirty = true
+		return
+	}
+	for _, ti := range tiles {
+		if ti >= 0 && ti < len(o.dirty) {
+			if !o.dirty[ti] {
+				o.dirty[ti] = true
+				o.ndirty++
+			}
+			if len(o.urgent) < len(o.dirty) { // bounded; the rest waits its turn
+				o.urgent = append(o.urgent, ti)
+			}
 		}
 	}
 }
@@ -349,13 +365,10 @@ func (g *Game) sendLocal(m protocol.Message) {
 		g.logger.Error("encode own message", "type", m.MessageType(), "err", err)
 		return
 	}
-	if err := o.engine.Apply(o.j.userID, m); err != nil {
+	if err := o.fork.Local(o.j.userID, f, m); err != nil {
 		g.logger.Debug("own message not applied", "type", m.MessageType(), "err", err)
 	}
-	if len(o.pending) >= maxPending {
-		o.pending = nil
-	}
-	o.pending = append(o.pending, f)
+	o.takeUrgent()
 	if !o.caughtUp {
 		// Catching up after a resumed reconnect: the frame is sent with
 		// the other unsent ones once the history has caught up.
@@ -383,7 +396,7 @@ func (g *Game) rejoined(j *joined) {
 		g.ui.setStatus("Reconnected · catching up…")
 		return
 	}
-	g.on = &online{j: j, engine: canvas.New(), tile: make([]byte, canvas.TilePixels*4), hidden: map[uint32]bool{}}
+	g.on = newOnline(j)
 	g.ui.setStatus("Reconnected · reloading the canvas…")
 }
 
@@ -401,15 +414,22 @@ func (g *Game) canDraw() bool {
 // echoed are dropped with the old history, as in Drawpile.
 func (g *Game) resetSession() {
 	old := g.on
-	g.on = &online{j: old.j, engine: canvas.New(), tile: make([]byte, canvas.TilePixels*4), hidden: map[uint32]bool{},
-		layer: old.layer, settings: old.settings, usersVer: -1}
+	g.on = newOnline(old.j)
+	g.on.layer, g.on.settings, g.on.usersVer = old.layer, old.settings, -1
+	old.acl.Reset() // locks go with the old history; operators and trust stay
+	g.on.acl = old.acl
 	g.ui.setStatus("The session was reset · reloading the canvas…")
 }
 
 // sendDabs encodes dabs as DrawDabsClassic messages (positions in quarter
-// pixels, deltas limited to ±127 quarters per dab, sizes in 1/256 px).
+// pixels, deltas limited to ±127 quarters per dab, sizes in 1/256 px), or
+// pixel-brush dabs as DrawDabsPixel/DrawDabsPixelSquare.
 func (g *Game) sendDabs(b webui.Brush, dabs []webui.Dab) {
 	if len(dabs) == 0 {
+		return
+	}
+	if b.Kind.IsPixel() {
+		g.sendPixelDabs(b, dabs) // layers.go
 		return
 	}
 	o := g.on
@@ -499,6 +519,7 @@ func layerIDs(ls []*canvas.Layer) []uint32 {
 func (g *Game) canvasPNG() ([]byte, error) {
 	var buf bytes.Buffer
 	if g.on != nil && g.on.engine.Width() > 0 {
+		g.on.fork.Sync()
 		if err := png.Encode(&buf, g.on.engine.Render(canvas.RenderOptions{})); err != nil {
 			return nil, err
 		}
@@ -591,107 +612,6 @@ func (g *Game) laserAt(p webui.Vec) {
 	g.sendMeta(protocol.MovePointer{X: int32(math.Round(p.X * 4)), Y: int32(math.Round(p.Y * 4))})
 }
 
-// findLayer returns the layer with the id anywhere in the tree.
-func findLayer(ls []*canvas.Layer, id uint32) *canvas.Layer {
-	for _, l := range ls {
-		if l.ID == id {
-			return l
-		}
-		if l.Group {
-			if f := findLayer(l.Children, id); f != nil {
-				return f
-			}
-		}
-	}
-	return nil
-}
-
-// canEditLayers reports whether layer commands can be sent.
-func (g *Game) canEditLayers() bool {
-	return g.on != nil && !g.on.j.readOnly && g.on.caughtUp && !g.stroker.Active()
-}
-
-// addLayer creates a transparent layer above the current one, owned by
-// us (layer ids carry the owner's context id), and selects it.
-func (g *Game) addLayer() {
-	if !g.canEditLayers() {
-		return
-	}
-	o := g.on
-	used := map[uint32]bool{}
-	for _, id := range layerIDs(o.engine.Layers()) {
-		used[id] = true
-	}
-	for e := uint16(1); e < 0x7fff; e++ {
-		id := protocol.LayerID(o.j.userID, e)
-		if used[id] {
-			continue
-		}
-		g.sendLocal(protocol.UndoPoint{})
-		g.sendLocal(protocol.LayerTreeCreate{ID: id, Target: o.layer, Title: "Layer " + strconv.Itoa(len(used)+1)})
-		o.layer = id
-		g.refreshLayers()
-		return
-	}
-}
-
-// deleteLayer deletes the current layer.
-func (g *Game) deleteLayer() {
-	if !g.canEditLayers() || g.on.layer == 0 {
-		return
-	}
-	g.sendLocal(protocol.UndoPoint{})
-	g.sendLocal(protocol.LayerTreeDelete{ID: g.on.layer})
-	g.on.layer = 0
-	g.refreshLayers()
-}
-
-// toggleHidden hides or shows the current layer for this user only, as
-// Drawpile does (visibility is a local change).
-func (g *Game) toggleHidden() {
-	if g.on == nil || g.on.layer == 0 {
-		return
-	}
-	o := g.on
-	o.hidden[o.layer] = !o.hidden[o.layer]
-	o.engine.SetLayerHidden(o.layer, o.hidden[o.layer])
-	g.refreshLayers()
-}
-
-// setLayerOpacity sets the current layer's opacity in percent, keeping
-// its blend mode and flags.
-func (g *Game) setLayerOpacity(pct float64) {
-	if !g.canEditLayers() {
-		return
-	}
-	l := findLayer(g.on.engine.Layers(), g.on.layer)
-	if l == nil {
-		return
-	}
-	var flags uint8
-	if l.Censored {
-		flags |= protocol.LayerAttrCensor
-	}
-	if l.Isolated {
-		flags |= protocol.LayerAttrIsolated
-	}
-	if l.Clip {
-		flags |= protocol.LayerAttrClip
-	}
-	g.sendLocal(protocol.UndoPoint{})
-	g.sendLocal(protocol.LayerAttributes{ID: l.ID, Flags: flags, Opacity: uint8(math.Round(clamp01(pct/100) * 255)), Blend: uint8(l.Blend)})
-}
-
-// renameLayer retitles the current layer.
-func (g *Game) renameLayer(title string) {
-	if !g.canEditLayers() || g.on.layer == 0 || title == "" {
-		return
-	}
-	g.sendLocal(protocol.UndoPoint{})
-	g.sendLocal(protocol.LayerRetitle{ID: g.on.layer, Title: title})
-	g.refreshLayers()
-}
-
 // amOp reports whether we are a session operator.
 func (g *Game) amOp() bool {
 	for _, u := range g.on.users.List() {
@@ -746,6 +666,7 @@ func (g *Game) userAction(act string, id uint8) {
 // smoothing queue.
 type remoteMsg struct {
 	ctx uint8
+	f   protocol.Frame
 	m   protocol.Message
 }
 
@@ -758,21 +679,30 @@ func isDabs(m protocol.Message) bool {
 	return false
 }
 
-// applyEngine applies a remote message to the engine; invalid commands
-// are skipped as Drawpile's client does.
-func (g *Game) applyEngine(ctx uint8, m protocol.Message) {
-	if err := g.on.engine.Apply(ctx, m); err != nil {
+// applyEngine applies a server message (frame f, decoded m) through the
+// local fork: the echo of an own message is dropped, anything else goes
+// into the authoritative state. Invalid commands are skipped as
+// Drawpile's client does.
+func (g *Game) applyEngine(ctx uint8, f protocol.Frame, m protocol.Message) {
+	if _, ok := m.(aclDropped); ok {
+		// An own message filtered out takes our prediction with it.
+		g.on.fork.Dropped(ctx, f.Type())
+		return
+	}
+	if _, err := g.on.fork.Remote(ctx, f, m); err != nil {
 		g.logger.Debug("message not applied", "type", m.MessageType(), "err", err)
 	}
 }
 
-// drainSmooth applies this tick's share of the smoothed remote strokes.
+// drainSmooth applies this tick's share of the smoothed remote strokes,
+// spread over as many frames as the burstiest active drawer needs.
 func (g *Game) drainSmooth() {
 	if g.on == nil {
 		return
 	}
+	g.on.smooth.Frames = g.on.arrivals.Delay(g.updates) + 1
 	for _, r := range g.on.smooth.Take() {
-		g.applyEngine(r.ctx, r.m)
+		g.applyEngine(r.ctx, r.f, r.m)
 	}
 }
 

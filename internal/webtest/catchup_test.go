@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"drawbridge/internal/client"
 	"drawbridge/protocol"
 	"drawbridge/protocol/imagecodec"
 )
@@ -100,11 +101,23 @@ func TestClientCatchupProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
+	frames0, _ := Eval[int](p, "window.__drawbridge.frames")
+	updates0, _ := Eval[int](p, "window.__drawbridge.updates")
 	if err := p.WaitTrueFor("window.__drawbridge.session === 'connected' && document.getElementById('catchup').hidden", 90*time.Second); err != nil {
 		st, _ := Eval[string](p, "document.getElementById('status').textContent")
 		t.Fatalf("catch-up did not finish (status %q): %v\nconsole:\n%s", st, err, p.ConsoleText())
 	}
-	t.Logf("catch-up of %d bytes took %v (join to connected)", s.Desc().Size, time.Since(start).Round(time.Millisecond))
+	took := time.Since(start)
+	frames1, _ := Eval[int](p, "window.__drawbridge.frames")
+	updates1, _ := Eval[int](p, "window.__drawbridge.updates")
+	work, _ := Eval[[]float64](p, "window.__drawbridge.work()")
+	sum, peak := 0.0, 0.0
+	for _, w := range work[max(0, len(work)-(frames1-frames0)):] {
+		sum += w
+		peak = max(peak, w)
+	}
+	t.Logf("catch-up of %d bytes took %v (join to connected): %d frames, %d updates, frame work %.0f ms in all (max %.1f ms)",
+		s.Desc().Size, took.Round(time.Millisecond), frames1-frames0, updates1-updates0, sum, peak)
 	progress, err := Eval[[]float64](p, "window.__progress")
 	if err != nil {
 		t.Fatal(err)
@@ -136,4 +149,110 @@ func TestClientCatchupProgress(t *testing.T) {
 		}
 	}
 	p.CheckNoPanic(t)
+}
+
+// BenchmarkClientCatchupDabs joins a session whose 15 MB history is made
+// of small stroke messages (40 classic dabs each, ~60,000 messages, like
+// a long Drawpile session), where the client's per-message costs show
+// rather than PutImage decompression. It reports the join-to-connected
+// time. Run with -benchtime 1x; each iteration joins with a fresh page.
+func BenchmarkClientCatchupDabs(b *testing.B) {
+	t := b
+	dir := buildClient(t)
+	br := startBridge(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	conn, err := client.DialTCP(ctx, br.TCPAddr())
+	if err != nil {
+		b.Fatal(err)
+	}
+	bot := client.New(conn, client.Options{Info: client.DefaultClientInfo("0123456789abcdef0123456789abcdef")})
+	b.Cleanup(func() { bot.Close() })
+	yes := true
+	if _, err := bot.Login(ctx, client.LoginOptions{
+		Ident: client.IdentOptions{Name: "bot"},
+		Host:  &client.HostOptions{Alias: "dabhistory", Web: &yes, Config: &client.SessionConf{AllowWeb: &yes}},
+	}); err != nil {
+		b.Fatal(err)
+	}
+	var snapshot []protocol.Frame
+	for _, m := range []protocol.Message{
+		protocol.CanvasResize{Right: 640, Bottom: 480},
+		protocol.LayerTreeCreate{ID: protocol.LayerID(1, 1), Fill: 0xffffffff, Title: "Background"},
+	} {
+		f, err := protocol.EncodeFrame(1, m, protocol.Layout425)
+		if err != nil {
+			b.Fatal(err)
+		}
+		snapshot = append(snapshot, f)
+	}
+	if err := bot.Initialize(ctx, snapshot); err != nil {
+		b.Fatal(err)
+	}
+	go func() { // the bot's reader, discarding; ends when the bot is closed
+		for {
+			if _, err := bot.Recv(context.Background()); err != nil {
+				return
+			}
+		}
+	}()
+	s := br.Server().Lookup("dabhistory")
+	code := s.Code()
+	rng := rand.New(rand.NewPCG(3, 4))
+	n := 0
+	for s.Desc().Size < bigHistory {
+		m := protocol.DrawDabsClassic{Layer: protocol.LayerID(1, 1), X: int32(rng.IntN(640 * 4)), Y: int32(rng.IntN(480 * 4)),
+			Color: 0xff000000 | rng.Uint32()&0xffffff, Mode: protocol.BlendNormal}
+		for range 40 {
+			m.Dabs = append(m.Dabs, protocol.ClassicDab{X: int8(rng.IntN(17) - 8), Y: int8(rng.IntN(17) - 8),
+				Size: uint32(256 * (2 + rng.IntN(12))), Hardness: 200, Opacity: 180})
+		}
+		f, err := protocol.EncodeFrame(1, m, protocol.Layout425)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := bot.SendFrame(ctx, f); err != nil {
+			b.Fatal(err)
+		}
+		n++
+		if n%2000 == 0 { // let the server keep up with the bot
+			for s.Desc().Size < int64(n)*int64(len(f))/2 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}
+	b.Logf("history: %d stroke messages, %d bytes", n, s.Desc().Size)
+	base := serveWithBridge(t, dir, br)
+	bw := Start(t, Options{Width: 1024, Height: 768})
+	var total time.Duration
+	for b.Loop() {
+		p := bw.NewPage(t)
+		if err := p.Navigate(base + "/r/" + code); err != nil {
+			b.Fatal(err)
+		}
+		if err := p.WaitTrue("window.__drawbridge && window.__drawbridge.page === 'name'"); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if err := p.Exec(`document.getElementById('name-input').value = 'catcher'; document.getElementById('name-ok').click();`); err != nil {
+			b.Fatal(err)
+		}
+		frames0, _ := Eval[int](p, "window.__drawbridge.frames")
+		updates0, _ := Eval[int](p, "window.__drawbridge.updates")
+		if err := p.WaitTrueFor("window.__drawbridge.session === 'connected'", 300*time.Second); err != nil {
+			b.Fatalf("catch-up did not finish: %v", err)
+		}
+		took := time.Since(start)
+		total += took
+		frames1, _ := Eval[int](p, "window.__drawbridge.frames")
+		updates1, _ := Eval[int](p, "window.__drawbridge.updates")
+		work, _ := Eval[[]float64](p, "window.__drawbridge.work()")
+		sum := 0.0
+		for _, w := range work[max(0, len(work)-(frames1-frames0)):] {
+			sum += w
+		}
+		b.Logf("join took %v: %d frames, %d updates, frame work %.0f ms (last %d frames)", took.Round(time.Millisecond),
+			frames1-frames0, updates1-updates0, sum, min(len(work), frames1-frames0))
+	}
+	b.ReportMetric(total.Seconds()/float64(b.N), "s/join")
 }

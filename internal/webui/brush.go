@@ -8,9 +8,15 @@ type BrushKind uint8
 const (
 	// SoftRound is Drawpile's classic soft round brush.
 	SoftRound BrushKind = iota
-	// Pixel is the hard, aliased square/round pixel brush.
+	// Pixel is the hard, aliased round pixel brush (DrawDabsPixel).
 	Pixel
+	// PixelSquare is the hard, aliased square pixel brush
+	// (DrawDabsPixelSquare).
+	PixelSquare
 )
+
+// IsPixel reports whether k is one of the pixel brushes.
+func (k BrushKind) IsPixel() bool { return k == Pixel || k == PixelSquare }
 
 // Brush limits.
 const (
@@ -137,4 +143,74 @@ func (s *Stroker) dab(p Vec, pressure float64) Dab {
 		op *= s.brush.OpacityCurve.Eval(pressure)
 	}
 	return Dab{X: p.X, Y: p.Y, Size: s.size(pressure), Opacity: op, Hardness: s.brush.Hardness}
+}
+
+// PixelStep is one dab of a pixel-brush message: a whole-pixel step from
+// the previous dab, the diameter in pixels and the opacity (protocol.md
+// DrawDabsPixel: dx i8, dy i8, size u16, opacity u8).
+type PixelStep struct {
+	DX, DY  int8
+	Size    uint16
+	Opacity uint8
+}
+
+// PixelRun is one DrawDabsPixel (or DrawDabsPixelSquare) message's dabs:
+// the first dab's pixel position and the steps (the first step is 0,0).
+type PixelRun struct {
+	X, Y  int32
+	Steps []PixelStep
+}
+
+// Pixel dab limits: the engine clamps sizes to 1000; a message holds at
+// most 255 dabs here (like the classic messages we send).
+const (
+	maxPixelSize    = 1000
+	maxDabsPerRun   = 255
+	pixelStepLimit  = 127
+	pixelStepMinLim = -128
+)
+
+// PixelEncoder converts the pixel-brush dabs of one stroke into message
+// runs: positions rounded down to whole pixels, sizes rounded to whole
+// pixels (at least 1), a new run when a step does not fit in an i8 or a
+// run is full. A dab on the same pixel with the same size and opacity as
+// the one before it is dropped, so a slow stroke does not pile up opacity
+// on one spot. The zero value starts a stroke.
+type PixelEncoder struct {
+	have bool
+	x, y int32
+	last PixelStep
+}
+
+// Reset starts a new stroke.
+func (e *PixelEncoder) Reset() { *e = PixelEncoder{} }
+
+// Runs appends the runs for dabs to dst. Each call starts a new run (one
+// call's runs become one batch of messages).
+func (e *PixelEncoder) Runs(dabs []Dab, dst []PixelRun) []PixelRun {
+	first := len(dst)
+	for _, d := range dabs {
+		if math.IsNaN(d.X) || math.IsNaN(d.Y) || math.IsInf(d.X, 0) || math.IsInf(d.Y, 0) {
+			continue
+		}
+		x := int32(clamp(math.Floor(d.X), -1<<30, 1<<30))
+		y := int32(clamp(math.Floor(d.Y), -1<<30, 1<<30))
+		size := uint16(clamp(math.Round(d.Size), 1, maxPixelSize))
+		op := uint8(math.Round(clamp(d.Opacity, 0, 1) * 255))
+		if e.have && x == e.x && y == e.y && size == e.last.Size && op == e.last.Opacity {
+			continue
+		}
+		dx, dy := x-e.x, y-e.y
+		n := len(dst)
+		if n == first || len(dst[n-1].Steps) >= maxDabsPerRun ||
+			dx < pixelStepMinLim || dx > pixelStepLimit || dy < pixelStepMinLim || dy > pixelStepLimit {
+			dst = append(dst, PixelRun{X: x, Y: y})
+			n++
+			dx, dy = 0, 0
+		}
+		s := PixelStep{DX: int8(dx), DY: int8(dy), Size: size, Opacity: op}
+		dst[n-1].Steps = append(dst[n-1].Steps, s)
+		e.have, e.x, e.y, e.last = true, x, y, s
+	}
+	return dst
 }

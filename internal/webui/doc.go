@@ -23,7 +23,17 @@
 //   - SessionSettings: the session properties the operator's settings
 //     dialog edits, tracked from sessionconf messages (and the muted list);
 //   - ViewerOptions, ParseViewerURL, Catchup: the spectator and embed pages
-//     (/watch, /embed) and their catch-up progress.
+//     (/watch, /embed) and their catch-up progress;
+//   - Access and LayerLock: what the ACL filter knows about the own user
+//     and a layer, and the decisions "may I draw on this layer", "may I
+//     edit, move, delete or lock it" with the reason shown when not
+//     (Refusal);
+//   - LayerNode, MoveLayer, DropLayer: LayerTreeMove fields for the
+//     panel's up/down buttons and drag and drop; LayerBlendModes;
+//   - PixelEncoder: pixel-brush dabs as DrawDabsPixel runs;
+//   - Smoother and Arrivals: remote stroke segments spread over frames,
+//     with a delay (0–8 frames) adapted to how bursty each drawer's
+//     messages arrive.
 //
 // Everything here is deterministic and single-goroutine: the client's game
 // loop (cmd/webclient) owns every value and calls it from Update.

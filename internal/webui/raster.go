@@ -93,7 +93,7 @@ func (r *Raster) DrawDab(d Dab, c Color, kind BrushKind, erase bool) {
 	}
 	hard := clamp(d.Hardness, 0, 1)
 	op := clamp(d.Opacity, 0, 1)
-	if kind == Pixel && rad < 0.5 {
+	if kind.IsPixel() && rad < 0.5 {
 		rad = 0.5 // a 1 px pixel brush still covers the pixel it is on
 	}
 	changed := false
@@ -103,6 +103,10 @@ func (r *Raster) DrawDab(d Dab, c Color, kind BrushKind, erase bool) {
 			dist := math.Hypot(float64(x)+0.5-d.X, float64(y)+0.5-d.Y) / rad
 			var cov float64
 			switch {
+			case kind == PixelSquare:
+				if math.Abs(float64(x)+0.5-d.X) <= rad && math.Abs(float64(y)+0.5-d.Y) <= rad {
+					cov = 1
+				}
 			case kind == Pixel:
 				if dist <= 1 {
 					cov = 1

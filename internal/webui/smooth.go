@@ -8,7 +8,9 @@ package webui
 // steady stream is not delayed by more than that. Order is kept: callers
 // Flush before handling any message that must not overtake the queue.
 //
-// The zero value (Frames 0) means 4 frames. Not safe for concurrent use.
+// The client sets Frames every tick from Arrivals (the delay adapts to how
+// bursty the drawers' messages arrive); the zero value (Frames 0) means 4
+// frames. Not safe for concurrent use.
 type Smoother[T any] struct {
 	Frames int
 	q      []T
