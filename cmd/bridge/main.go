@@ -18,6 +18,9 @@ import (
 	"drawbridge/internal/systemd"
 )
 
+// stdout receives --generate-crypt-key's key (a variable for tests).
+var stdout io.Writer = os.Stdout
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
@@ -36,6 +39,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return nil // usage already printed
 	}
 	if err != nil {
+		return err
+	}
+	if cfg.GenerateCryptKey {
+		key, err := bridge.GenerateCryptKey()
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, key)
 		return err
 	}
 	if cfg.Admin.Auth == "" {

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"net"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"drawbridge/internal/bridge"
 )
 
 // lockedBuffer is a log sink shared by the bridge's goroutines and the test.
@@ -86,5 +89,34 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	err := run(context.Background(), []string{"--config", "a.ini", "--database", "b.db"}, func(string) string { return "" }, &logs)
 	if err == nil {
 		t.Fatal("--config with --database accepted")
+	}
+}
+
+func TestGenerateCryptKey(t *testing.T) {
+	var out bytes.Buffer
+	old := stdout
+	stdout = &out
+	t.Cleanup(func() { stdout = old })
+	var logs lockedBuffer
+	if err := run(context.Background(), []string{"--generate-crypt-key"}, func(string) string { return "" }, &logs); err != nil {
+		t.Fatal(err)
+	}
+	key := strings.TrimSpace(out.String())
+	raw, err := base64.StdEncoding.DecodeString(key)
+	if err != nil || len(raw) != 32 {
+		t.Fatalf("generated key %q: %d bytes, %v", key, len(raw), err)
+	}
+	// The generated key is accepted by --crypt-key.
+	if _, err := bridge.ParseFlags([]string{"--crypt-key", key}, &logs); err != nil {
+		t.Fatalf("generated key refused: %v", err)
+	}
+}
+
+func TestBadCryptKeyIsFatal(t *testing.T) {
+	for _, key := range []string{"not base64!", base64.StdEncoding.EncodeToString(make([]byte, 16))} {
+		var logs lockedBuffer
+		if err := run(context.Background(), []string{"--crypt-key", key}, func(string) string { return "" }, &logs); err == nil {
+			t.Errorf("--crypt-key %q accepted", key)
+		}
 	}
 }

@@ -113,10 +113,12 @@ type Options struct {
 	// FetchExtBans fetches the external ban list for POST
 	// /api/extbans/refresh (nil: refresh answers 400 "inactive").
 	FetchExtBans store.FetchFunc
-	// Thumbnail, if set, renders a session's current canvas as PNG for GET
-	// /api/sessions/:id/thumbnail (the bridge's server-side canvas);
-	// ok=false means none is available.
-	Thumbnail func(ctx context.Context, sessionID string) (png []byte, at time.Time, ok bool, err error)
+	// Thumbnail, if set, renders a session's current canvas for GET
+	// /api/sessions/:id/thumbnail (the bridge's server-side canvas) in
+	// format: "png" or "webp" (lossless); ok=false means none is available.
+	Thumbnail func(ctx context.Context, sessionID, format string) (img []byte, at time.Time, ok bool, err error)
+	// ProxyRooms, if set, serves /api/proxyrooms (proxyrooms.go).
+	ProxyRooms ProxyRooms
 	// SettingsChanged, if set, is called after PUT /api/server changed
 	// settings, so the caller can apply them to the running server.
 	SettingsChanged func()
@@ -200,6 +202,7 @@ func (a *API) routes() http.Handler {
 			r.Use(a.lock(SectionServer))
 			r.Get("/server", a.getServer)
 			r.Put("/server", a.putServer)
+			a.proxyRoomRoutes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(a.lock(SectionSessions))

@@ -114,7 +114,7 @@ func (a *API) fullSession(s *session.Session) map[string]any {
 	m["hasOpword"] = d.HasOpword
 	m["preserveChat"] = d.PreserveChat
 	m["users"] = users
-	m["listings"] = []any{}
+	m["listings"] = s.Listings()
 	m["invitelist"] = invites
 	m["chat"] = a.chatSummary(s.ID())
 	m["thumbnail"] = map[string]any{}
@@ -290,13 +290,16 @@ func (a *API) terminateSession(w http.ResponseWriter, r *http.Request) {
 	writeOK(w)
 }
 
+// getListings: [{id, url}] of the session's finished listings.
 func (a *API) getListings(w http.ResponseWriter, r *http.Request) {
 	if s := a.lookupSession(w, r); s != nil {
-		writeJSON(w, http.StatusOK, []any{})
+		writeJSON(w, http.StatusOK, s.Listings())
 	}
 }
 
-// addListing: this server does not announce to list servers yet.
+// addListing announces the session at a list server. The result is
+// asynchronous (the session's users are told in chat), as drawpile-srv;
+// so is a refusal by the announce whitelist.
 func (a *API) addListing(w http.ResponseWriter, r *http.Request) {
 	s := a.lookupSession(w, r)
 	if s == nil {
@@ -306,7 +309,8 @@ func (a *API) addListing(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if u, _ := req.str("url"); u == "" {
+	u, _ := req.str("url")
+	if u == "" {
 		writeError(w, http.StatusBadRequest, "Missing url")
 		return
 	}
@@ -314,13 +318,34 @@ func (a *API) addListing(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "Can't list an unlisted session")
 		return
 	}
-	writeError(w, http.StatusBadRequest, "Announcing to list servers is not supported by this server")
+	switch err := s.Announce(u); {
+	case err == nil:
+		writeOK(w)
+	case errors.Is(err, session.ErrListingUnlisted):
+		writeError(w, http.StatusBadRequest, "Can't list an unlisted session")
+	case errors.Is(err, session.ErrListingURL):
+		writeError(w, http.StatusBadRequest, "Invalid API URL")
+	case errors.Is(err, session.ErrListingUnsupported):
+		writeError(w, http.StatusBadRequest, "Announcing to list servers is not supported by this server")
+	case errors.Is(err, session.ErrSessionEnded):
+		writeError(w, http.StatusNotFound, "Session not found")
+	default:
+		a.internalError(w, r, err)
+	}
 }
 
+// deleteListing unlists one listing by its list server id.
 func (a *API) deleteListing(w http.ResponseWriter, r *http.Request) {
-	if s := a.lookupSession(w, r); s != nil {
-		writeError(w, http.StatusNotFound, "Listing not found")
+	s := a.lookupSession(w, r)
+	if s == nil {
+		return
 	}
+	id, err := strconv.ParseInt(chi.URLParam(r, "lid"), 10, 64)
+	if err != nil || !s.Unlist(id) {
+		writeError(w, http.StatusNotFound, "Listing not found")
+		return
+	}
+	writeOK(w)
 }
 
 func (a *API) checkSessionPassword(w http.ResponseWriter, r *http.Request) {
@@ -420,19 +445,34 @@ func (a *API) deleteInvite(w http.ResponseWriter, r *http.Request) {
 	writeOK(w)
 }
 
-// getThumbnail answers {data, at} with a PNG of the session's canvas,
-// rendered by the bridge's server-side canvas (drawpile-srv stores
-// client-generated thumbnails instead; the answer has the same shape).
+// getThumbnail answers {data, at, format} with an image of the session's
+// canvas, rendered by the bridge's server-side canvas (drawpile-srv stores
+// client-generated thumbnails instead; the answer has the same shape, plus
+// format). The image is lossless WebP with ?format=webp or when the Accept
+// header lists image/webp, PNG otherwise (?format=png forces PNG).
 func (a *API) getThumbnail(w http.ResponseWriter, r *http.Request) {
 	s := a.lookupSession(w, r)
 	if s == nil {
+		return
+	}
+	w.Header().Set("Vary", "Accept")
+	format := r.URL.Query().Get("format")
+	switch format {
+	case "png", "webp":
+	case "":
+		format = "png"
+		if acceptsWebP(r.Header.Get("Accept")) {
+			format = "webp"
+		}
+	default:
+		writeError(w, http.StatusBadRequest, "format must be png or webp")
 		return
 	}
 	if a.opts.Thumbnail == nil {
 		writeError(w, http.StatusNotFound, "No thumbnail")
 		return
 	}
-	png, at, ok, err := a.opts.Thumbnail(r.Context(), s.ID())
+	img, at, ok, err := a.opts.Thumbnail(r.Context(), s.ID(), format)
 	switch {
 	case err != nil:
 		a.log.Error("render thumbnail", "session", s.ID(), "err", err)
@@ -440,8 +480,28 @@ func (a *API) getThumbnail(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		writeError(w, http.StatusNotFound, "No thumbnail")
 	default:
-		writeJSON(w, http.StatusOK, map[string]any{"data": base64.StdEncoding.EncodeToString(png), "at": at.UTC().Format(time.RFC3339)})
+		writeJSON(w, http.StatusOK, map[string]any{"data": base64.StdEncoding.EncodeToString(img), "at": at.UTC().Format(time.RFC3339), "format": format})
 	}
+}
+
+// acceptsWebP reports whether an Accept header lists image/webp with a
+// non-zero q.
+func acceptsWebP(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		typ, params, _ := strings.Cut(part, ";")
+		if !strings.EqualFold(strings.TrimSpace(typ), "image/webp") {
+			continue
+		}
+		for _, p := range strings.Split(params, ";") {
+			if k, v, _ := strings.Cut(strings.TrimSpace(p), "="); strings.EqualFold(k, "q") {
+				if q, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && q <= 0 {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func (a *API) deleteThumbnail(w http.ResponseWriter, r *http.Request) {

@@ -253,6 +253,7 @@ func StartAdmin(ctx context.Context, b *Bridge, cfg AdminConfig) (*AdminServer, 
 		FetchExtBans:    cfg.FetchExtBans,
 		SettingsChanged: cfg.SettingsChanged,
 		Thumbnail:       b.SessionThumbnail,
+		ProxyRooms:      proxyRoomsAPI{b},
 		Logger:          logger,
 	})
 	if err != nil {

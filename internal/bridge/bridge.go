@@ -27,6 +27,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"drawbridge/internal/auth"
+	"drawbridge/internal/listing"
 	"drawbridge/internal/session"
 	"drawbridge/internal/store"
 	"drawbridge/internal/systemd"
@@ -55,8 +56,11 @@ type Bridge struct {
 	events  *events            // session.Observer: metrics, server log, abuse reports
 	assets  *webassets.Handler // the web client's static files
 
+	listing *listing.Announcer // list server announcements (listing.go); set by Start
+
 	watch     *watchHub // spectators and mirrors; created by watchHub()
 	watchOnce sync.Once
+	proxy     atomic.Pointer[ProxyHandler] // the mounted proxy routes (nil until routes, or when misconfigured)
 
 	connLimit  *auth.ConnLimiter  // nil = unlimited
 	loginLimit *auth.LoginLimiter // nil = unlimited
@@ -116,7 +120,8 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Bridge, error
 	b.tcpM, b.wsM = b.metrics.transport("tcp"), b.metrics.transport("ws")
 	b.connLimit, b.loginLimit = newLimiters(cfg.Limits, cfg.TrustedProxies)
 	b.events = newEvents(b, b.metrics)
-	opts := session.Options{Settings: b.currentSettings(), Auth: authn, Bans: bans, Logger: logger, Observer: b.events}
+	opts := session.Options{Settings: b.currentSettings(), Auth: authn, Bans: bans, Logger: logger, Observer: b.events,
+		LocalHost: cfg.LocalHost, CryptKey: cfg.CryptKey}
 	if b.loginLimit != nil {
 		opts.LoginGuard = b.loginLimit
 	}
@@ -138,6 +143,7 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Bridge, error
 		return fail(err)
 	}
 	b.tcpLn, b.httpLn = tcpLn, httpLn
+	b.startListing()
 	adminCfg := cfg.Admin
 	if adminCfg.Store == nil {
 		adminCfg.Store = b.store
@@ -235,6 +241,7 @@ func (b *Bridge) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	_ = b.srv.Shutdown(ctx) // sends Disconnect to everyone, waits for writers
+	b.closeListing(ctx)     // the ended sessions' delistings
 	herr := b.httpSrv.Shutdown(ctx)
 	b.mu.Lock()
 	conns := make([]closer, 0, len(b.conns))

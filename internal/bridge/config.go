@@ -1,6 +1,8 @@
 package bridge
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
@@ -61,6 +63,23 @@ type Config struct {
 	// ReportURL receives abuse reports as JSON when the abusereport
 	// setting is on (--report-url; the reporttoken setting authenticates).
 	ReportURL string
+	// LocalHost is this server's public host name (--local-host): cinfo
+	// host names are checked against it (requireMatchingHost), and
+	// /api/status reports it as ext_host (Admin.ExtHost defaults to it).
+	LocalHost string
+	// AnnouncePort is the port put into list server announcements when it
+	// differs from the real TCP port, e.g. behind port forwarding
+	// (--announce-port; 0 = the real port).
+	AnnouncePort int
+	// ListingVersion is the version in the listing client's User-Agent
+	// "DrawpileListingClient/<version>"; "" = "drawbridge".
+	ListingVersion string
+	// CryptKey is the 32-byte secretbox key for encrypted session ban
+	// export and import (--crypt-key, base64); nil = not configured.
+	CryptKey []byte
+	// GenerateCryptKey asks the caller to print a fresh key for
+	// --crypt-key and exit (--generate-crypt-key); Run does not look at it.
+	GenerateCryptKey bool
 	// Limits bounds connections and password attempts per client address
 	// (--max-connections-per-ip, --login-attempts, --login-attempt-interval).
 	Limits LimitsConfig
@@ -136,6 +155,11 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.BoolVar(&c.ServerSideReset, "server-side-reset", false, "compact session history on the server from its live canvas at the autoreset threshold, instead of asking a client")
 	fs.StringVar(&c.ExtAuthURL, "extauth", "", "external authentication server URL (used while the extauth setting is on)")
 	fs.StringVar(&c.ReportURL, "report-url", "", "URL that receives abuse reports (JSON) when the abusereport setting is on")
+	fs.StringVar(&c.LocalHost, "local-host", "", "this server's public host name (requireMatchingHost; ext_host of /api/status)")
+	fs.IntVar(&c.AnnouncePort, "announce-port", 0, "port put into list server announcements if different from the real port (port forwarding)")
+	var cryptKey string
+	fs.StringVar(&cryptKey, "crypt-key", "", "base64 32-byte key for encrypted session ban export and import (see --generate-crypt-key)")
+	fs.BoolVar(&c.GenerateCryptKey, "generate-crypt-key", false, "print a fresh random key for --crypt-key and exit")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -154,8 +178,22 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if cryptKey != "" {
+		key, err := ParseCryptKey(cryptKey)
+		if err != nil {
+			return c, err
+		}
+		c.CryptKey = key
+	}
+	c.LocalHost = strings.TrimSpace(c.LocalHost)
+	if c.Admin.ExtHost == "" {
+		c.Admin.ExtHost = c.LocalHost
+	}
 	if port < 0 || port > 65535 {
 		return c, fmt.Errorf("invalid --port %d", port)
+	}
+	if c.AnnouncePort < 0 || c.AnnouncePort > 65535 {
+		return c, fmt.Errorf("invalid --announce-port %d", c.AnnouncePort)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return c, fmt.Errorf("--ssl-cert and --ssl-key must be given together")
@@ -194,4 +232,29 @@ func (c Config) LogHandler(w io.Writer) slog.Handler {
 		return slog.NewJSONHandler(w, opts)
 	}
 	return slog.NewTextHandler(w, opts)
+}
+
+// CryptKeySize is the length of a --crypt-key (libsodium secretbox key).
+const CryptKeySize = 32
+
+// ParseCryptKey decodes a --crypt-key value: standard base64 of exactly
+// CryptKeySize bytes (drawpile-srv refuses to start with anything else).
+func ParseCryptKey(s string) ([]byte, error) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return nil, fmt.Errorf("--crypt-key: invalid base64: %w", err)
+	}
+	if len(key) != CryptKeySize {
+		return nil, fmt.Errorf("--crypt-key: key must be %d bytes, got %d", CryptKeySize, len(key))
+	}
+	return key, nil
+}
+
+// GenerateCryptKey returns a fresh random key for --crypt-key, base64.
+func GenerateCryptKey() (string, error) {
+	key := make([]byte, CryptKeySize)
+	if _, err := rand.Read(key); err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(key), nil
 }

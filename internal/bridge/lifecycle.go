@@ -73,6 +73,7 @@ func (b *Bridge) startBackground() {
 	run(func(ctx context.Context) { _ = b.store.RunLogPurge(ctx) })
 	run(b.events.runEvents)
 	run(b.pruneLogins)
+	run(b.runListing)
 	run(func(ctx context.Context) {
 		t := time.NewTicker(settingsSyncInterval)
 		defer t.Stop()

@@ -14,6 +14,9 @@ package bridge
 //	                                     "ws","join"} or {"error","code"}
 //	GET /api/proxy/upstreams          → {"upstreams":["host:port",…]}
 //
+// Each client address may hold at most LimitsConfig.MaxProxyPerIP relays
+// (429 beyond; a standalone ProxyHandler is unlimited).
+//
 // Never an open proxy: every upstream must be on the --upstream allowlist
 // (default: empty, so nothing is proxied); a refused upstream gets a clear
 // error and no connection attempt.
@@ -53,6 +56,8 @@ type ProxyConfig struct {
 	PinFile string
 	// Rooms are operator room codes, CODE=host[:port]/session
 	// (--proxy-room, repeatable); their upstreams must be allowlisted.
+	// More rooms can be added at run time through the admin API
+	// (/api/proxyrooms, proxyrooms.go).
 	Rooms []string
 	// Timeouts (zero: wsproxy's defaults): connect, every write, upstream
 	// silence, and the keepalive interval on both sides.
@@ -127,13 +132,22 @@ func (c ProxyConfig) parse() (wsproxy.Allowlist, map[string]links.Room, error) {
 type ProxyHandler struct {
 	// Immutable after construction.
 	proxy   *wsproxy.Proxy
-	rooms   map[string]links.Room // by lower-case code
+	cli     map[string]bool // lower-case codes of --proxy-room (not editable)
 	ups     []string
 	origins []string
 	logger  *slog.Logger
 	mux     chi.Router
 	track   func(closer) bool
 	untrack func(closer)
+	// acquire reserves a slot of the per-address proxy limit for the
+	// request's client (nil: unlimited, as for a standalone handler).
+	acquire func(*http.Request) (release func(), ok bool)
+
+	// Room codes: --proxy-room plus those added through the admin API
+	// (proxyrooms.go).
+	roomsMu sync.RWMutex
+	rooms   map[string]roomEntry // guarded by roomsMu; by lower-case code
+	persist RoomStore            // immutable once mounted; nil = memory only
 
 	// Standalone registry (used when not mounted on a Bridge).
 	mu     sync.Mutex // guards conns and closed
@@ -182,7 +196,12 @@ func newProxyHandler(cfg ProxyConfig, origins []string, logger *slog.Logger) (*P
 		UpstreamTimeout: cfg.UpstreamTimeout, PingInterval: cfg.PingInterval,
 		Logger: logger.With("component", "proxy"),
 	})
-	return &ProxyHandler{proxy: p, rooms: rooms, ups: ups, origins: origins, logger: logger}, nil
+	h := &ProxyHandler{proxy: p, cli: map[string]bool{}, rooms: map[string]roomEntry{}, ups: ups, origins: origins, logger: logger}
+	for code, rm := range rooms {
+		h.cli[code] = true
+		h.rooms[code] = roomEntry{Room: rm, source: RoomSourceCLI}
+	}
+	return h, nil
 }
 
 // ServeHTTP serves the standalone handler's routes.
@@ -242,9 +261,14 @@ func (b *Bridge) proxyRoutes(r chi.Router, cfg ProxyConfig) {
 		return
 	}
 	h.track, h.untrack = b.track, b.untrack
+	h.loadStoredRooms(b.store)
+	b.proxy.Store(h)
+	lim := b.cfg.Limits.MaxProxyPerIP
+	acq := b.limitedAcquire(newConnLimiter(b.cfg.Limits, lim, b.cfg.TrustedProxies), "proxy", lim)
+	h.acquire = func(r *http.Request) (func(), bool) { return acq(b.remoteAddr(r)) }
 	h.mount(r)
 	if len(h.ups) > 0 {
-		b.logger.Info("proxy mode", "upstreams", h.ups, "rooms", len(h.rooms))
+		b.logger.Info("proxy mode", "upstreams", h.ups, "rooms", len(h.Rooms()))
 	}
 }
 
@@ -289,7 +313,7 @@ func (h *ProxyHandler) resolve(q url.Values) (resolved, *resolveError) {
 	room := ""
 	switch {
 	case q.Get("room") != "":
-		rm, ok := h.rooms[strings.ToLower(q.Get("room"))]
+		rm, ok := h.room(q.Get("room"))
 		if !ok {
 			return resolved{}, &resolveError{http.StatusNotFound, "roomNotFound", "No such room on this bridge."}
 		}
@@ -397,7 +421,7 @@ func (h *ProxyHandler) serveWS(w http.ResponseWriter, r *http.Request) {
 	var t wsproxy.Target
 	var terr error
 	if code := q.Get("room"); code != "" {
-		rm, ok := h.rooms[strings.ToLower(code)]
+		rm, ok := h.room(code)
 		if !ok {
 			http.Error(w, "no such room", http.StatusNotFound)
 			return
@@ -416,6 +440,14 @@ func (h *ProxyHandler) serveWS(w http.ResponseWriter, r *http.Request) {
 	if terr != nil {
 		http.Error(w, terr.Error(), http.StatusBadRequest)
 		return
+	}
+	if h.acquire != nil {
+		release, ok := h.acquire(r)
+		if !ok {
+			tooManyConns(w)
+			return
+		}
+		defer release()
 	}
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		OriginPatterns:  h.origins,

@@ -47,6 +47,11 @@ func sessionSettings(st store.Settings, base session.Settings) session.Settings 
 	s.MinimumProtocolVersion = st.MinimumProtocolVersion
 	s.RuleText = st.RuleText
 	s.LoginInfoURL = st.LoginInfoURL
+	s.EnableGhosts = st.EnableGhosts
+	s.PasswordDependentWebSession = st.PasswordDependentWebSession
+	s.SessionLessClientLingerTime = st.SessionLessClientLingerTime
+	s.UnlistedHostPolicy = st.UnlistedHostPolicy
+	s.RequireMatchingHost = st.RequireMatchingHost
 	s.ForbiddenNames = nil
 	if st.ForbiddenNameRegex != "" {
 		// Upstream matches case-insensitively with '.' matching newlines.
@@ -67,7 +72,9 @@ func (a storeAuth) Authenticate(_ context.Context, username, password string) (s
 	res := a.st.Account(username, password)
 	switch res.Status {
 	case store.AccountOK:
-		flags, _, _ := auth.FilterFlags(res.Flags.Sorted(), auth.AllowAll(a.st.Settings().EnableGhosts))
+		// GHOST is passed on: the session core refuses it with
+		// ghostsNotAllowed while enableGhosts is off, as drawpile-srv.
+		flags, _, _ := auth.FilterFlags(res.Flags.Sorted(), auth.AllowAll(true))
 		return session.Account{Name: res.Username, AuthID: res.AuthID, Flags: flags.Sorted()}, nil
 	case store.AccountBadPassword:
 		if password == "" {
@@ -147,5 +154,5 @@ func (e *storeExtAuth) Verify(token string, nonce uint64) (session.ExtIdentity, 
 	if id.BanExempt {
 		flags.Add(auth.FlagBanExempt)
 	}
-	return session.ExtIdentity{Name: id.Username, AuthID: id.AuthID, Flags: flags.Sorted(), Avatar: id.Avatar}, nil
+	return session.ExtIdentity{Name: id.Username, AuthID: id.AuthID, Flags: flags.Sorted(), Avatar: id.Avatar, WantGhost: id.WantGhost}, nil
 }

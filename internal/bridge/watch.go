@@ -6,10 +6,16 @@ package bridge
 //	GET /watch/{secret}                  the web client's page (read-only view)
 //	GET /embed/{secret}?bg=…&fit=…       the same page; the client reads the query
 //	GET /watch/{secret}/ws               spectator WebSocket (no login, no user slot)
-//	GET /api/sessions/{id}/thumbnail.png live PNG thumbnail of a listed session
+//	GET /api/sessions/{id}/thumbnail     live thumbnail of a listed session:
+//	GET /api/sessions/{id}/thumbnail.png lossless WebP when ?format=webp or the
+//	                                     Accept header lists image/webp, else
+//	                                     PNG (?format=png forces PNG); Vary: Accept
 //
 // {secret} is the session's spectator secret (session.Session.WatchSecret),
-// never its room code, id, alias or an invite.
+// never its room code, id, alias or an invite. When an operator rotates it
+// (command spectator-link, rotate), the streams opened with the old one
+// are closed (1008 "spectator link changed"). Each client address may hold
+// at most LimitsConfig.MaxWatchPerIP spectator sockets (429 beyond).
 //
 // The spectator WebSocket speaks the session protocol's server→client half
 // (one binary message per protocol message, 2-byte header, §1.2): first a
@@ -36,9 +42,11 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -58,7 +66,8 @@ const watchKeepAlive = 30 * time.Second
 
 // watchHub holds the mirrors of one Bridge.
 type watchHub struct {
-	b *Bridge // immutable
+	b       *Bridge                                    // immutable
+	acquire func(netip.Addr) (release func(), ok bool) // immutable: the per-address spectator limit
 
 	mu          sync.Mutex // guards everything below
 	mirrors     map[*session.Session]*watched
@@ -77,7 +86,11 @@ func (w *watched) forceClose() { w.cancel() }
 
 // watchHub returns the bridge's spectator hub, created on first use.
 func (b *Bridge) watchHub() *watchHub {
-	b.watchOnce.Do(func() { b.watch = &watchHub{b: b, mirrors: map[*session.Session]*watched{}} })
+	b.watchOnce.Do(func() {
+		lim := b.cfg.Limits.MaxWatchPerIP
+		b.watch = &watchHub{b: b, mirrors: map[*session.Session]*watched{},
+			acquire: b.limitedAcquire(newConnLimiter(b.cfg.Limits, lim, b.cfg.TrustedProxies), "spectator", lim)}
+	})
 	return b.watch
 }
 
@@ -87,6 +100,7 @@ func (b *Bridge) watchRoutes(r chi.Router) {
 	r.Get("/watch/{code}", b.serveWatchPage)
 	r.Get("/embed/{code}", b.serveWatchPage)
 	r.Get("/watch/{code}/ws", b.serveWatchWS)
+	r.Get("/api/sessions/{id}/thumbnail", b.servePublicThumbnail)
 	r.Get("/api/sessions/{id}/thumbnail.png", b.servePublicThumbnail)
 }
 
@@ -150,7 +164,8 @@ type viewerConn struct{ c *websocket.Conn }
 func (v *viewerConn) forceClose() { _ = v.c.CloseNow() }
 
 func (b *Bridge) serveWatchWS(rw http.ResponseWriter, r *http.Request) {
-	s := b.srv.LookupWatch(chi.URLParam(r, "code"))
+	secret := chi.URLParam(r, "code")
+	s := b.srv.LookupWatch(secret)
 	if s == nil {
 		http.Error(rw, "no such session", http.StatusNotFound)
 		return
@@ -160,6 +175,12 @@ func (b *Bridge) serveWatchWS(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, err.Error(), http.StatusBadRequest)
 		return
 	}
+	release, ok := b.watchHub().acquire(b.remoteAddr(r))
+	if !ok {
+		tooManyConns(rw)
+		return
+	}
+	defer release()
 	c, err := websocket.Accept(rw, r, &websocket.AcceptOptions{
 		OriginPatterns:  b.origins,
 		CompressionMode: websocket.CompressionDisabled,
@@ -176,7 +197,24 @@ func (b *Bridge) serveWatchWS(rw http.ResponseWriter, r *http.Request) {
 	defer b.untrack(vc)
 	c.SetReadLimit(protocol.WSHeaderLen + protocol.MaxPayload)
 	ctx := c.CloseRead(r.Context()) // viewers send nothing; cancelled when the peer closes
+	// A rotated secret ends the stream (Session.RotateWatchSecret): the
+	// watcher goroutine below is owned by this handler and ends with ctx.
+	revoked := s.WatchRevoked(secret)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var gone atomic.Bool
+	go func() {
+		select {
+		case <-revoked:
+			gone.Store(true)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	status, reason := b.streamViewer(ctx, c, s, delay)
+	if gone.Load() {
+		status, reason = websocket.StatusPolicyViolation, "spectator link changed"
+	}
 	_ = c.Close(status, reason)
 }
 
@@ -386,31 +424,66 @@ func (h *watchHub) ensureAll() {
 	}
 }
 
-// SessionThumbnail returns a PNG thumbnail of the live session id (for
-// the admin API: GET /api/sessions/:id/thumbnail). ok is false when there
-// is no such session.
-func (b *Bridge) SessionThumbnail(ctx context.Context, id string) (png []byte, at time.Time, ok bool, err error) {
+// SessionThumbnail returns a thumbnail of the live session id in format
+// ("webp" for lossless WebP, anything else PNG) for the admin API: GET
+// /api/sessions/:id/thumbnail. ok is false when there is no such session.
+func (b *Bridge) SessionThumbnail(ctx context.Context, id, format string) (img []byte, at time.Time, ok bool, err error) {
 	s := b.srv.Lookup(id)
 	if s == nil {
 		return nil, time.Time{}, false, nil
 	}
-	png, at, err = b.thumbnail(ctx, s)
-	return png, at, true, err
+	f := mirror.FormatPNG
+	if format == "webp" {
+		f = mirror.FormatWebP
+	}
+	img, at, err = b.thumbnail(ctx, s, f)
+	return img, at, true, err
 }
 
-func (b *Bridge) thumbnail(ctx context.Context, s *session.Session) ([]byte, time.Time, error) {
+func (b *Bridge) thumbnail(ctx context.Context, s *session.Session, f mirror.Format) ([]byte, time.Time, error) {
 	for attempt := 0; ; attempt++ {
 		w, err := b.watchHub().mirrorFor(s)
 		if err != nil {
 			return nil, time.Time{}, err
 		}
-		png, at, err := w.m.Thumbnail(ctx)
+		img, at, err := w.m.ThumbnailAs(ctx, f)
 		if errors.Is(err, mirror.ErrClosed) && attempt < 2 {
 			<-w.m.Done()
 			continue
 		}
-		return png, at, err
+		return img, at, err
 	}
+}
+
+// thumbnailFormat picks the format of a thumbnail request: ?format=webp or
+// ?format=png if given, else WebP when the Accept header lists image/webp
+// (browsers' image requests do) with a non-zero q, else PNG. ok is false
+// for an unknown ?format.
+func thumbnailFormat(r *http.Request) (f mirror.Format, ok bool) {
+	switch r.URL.Query().Get("format") {
+	case "webp":
+		return mirror.FormatWebP, true
+	case "png":
+		return mirror.FormatPNG, true
+	case "":
+	default:
+		return mirror.FormatPNG, false
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		typ, params, _ := strings.Cut(part, ";")
+		if !strings.EqualFold(strings.TrimSpace(typ), "image/webp") {
+			continue
+		}
+		for _, p := range strings.Split(params, ";") {
+			if k, v, _ := strings.Cut(strings.TrimSpace(p), "="); strings.EqualFold(k, "q") {
+				if q, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && q <= 0 {
+					return mirror.FormatPNG, true
+				}
+			}
+		}
+		return mirror.FormatWebP, true
+	}
+	return mirror.FormatPNG, true
 }
 
 // servePublicThumbnail serves the thumbnail of a session that the public
@@ -428,13 +501,20 @@ func (b *Bridge) servePublicThumbnail(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	png, at, err := b.thumbnail(ctx, s)
+	w.Header().Set("Vary", "Accept")
+	f, ok := thumbnailFormat(r)
+	if !ok {
+		http.Error(w, "format must be png or webp", http.StatusBadRequest)
+		return
+	}
+	img, at, err := b.thumbnail(ctx, s, f)
 	if err != nil {
 		http.Error(w, "thumbnail unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Content-Type", f.ContentType())
 	w.Header().Set("Cache-Control", "public, max-age=5")
 	w.Header().Set("Last-Modified", at.UTC().Format(http.TimeFormat))
-	_, _ = w.Write(png)
+	w.Header().Set("Content-Length", strconv.Itoa(len(img)))
+	_, _ = w.Write(img)
 }

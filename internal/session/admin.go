@@ -334,7 +334,7 @@ func (s *Session) KickUser(id uint8, message string) (force bool, err error) {
 	s.detachLocked(c, func() {
 		s.noticeLocked(protocol.ReplyMsg, "kick", c.name+" kicked by "+AdminName, map[string]any{"target": c.name, "by": AdminName})
 	})
-	empty := len(s.users) == 0 && !s.persistent && s.state != StateShutdown
+	empty := s.effectivelyEmptyLocked() && !s.persistent && s.state != StateShutdown
 	s.mu.Unlock()
 	s.afterRemoval(empty)
 	return false, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,9 @@ type Client struct {
 	// log is replaced when the client joins a session; guarded by mu.
 	// sess is the joined session (nil before join and after leave).
 	sess atomic.Pointer[Session]
+	// sessionless is when the client was last left without a session (unix
+	// ns; 0 while in one), for SessionLessClientLingerTime. Set with setSess.
+	sessionless atomic.Int64
 
 	// Guarded by mu.
 	mu         sync.Mutex
@@ -53,6 +57,7 @@ type Client struct {
 	op, trusted  bool
 	muted        bool
 	old          bool // minor-incompatible client (join kwarg oldv)
+	viaInvite    bool // joined with an invite (kept when web users are kicked)
 	keepalive    bool // announced KEEPALIVE
 	sid          string
 	lagKicked    bool      // checkLagLocked is already disconnecting it
@@ -312,7 +317,10 @@ func (c *Client) write(batch []protocol.Frame) error {
 	ctx, cancel := context.WithTimeout(c.ctx, c.srv.settings().WriteTimeout)
 	defer cancel()
 	err := c.conn.WriteFrames(ctx, batch)
-	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	// The transport sets the socket deadline to ctx's: its timeout can
+	// come back a moment before ctx itself reports the deadline.
+	if err != nil && (errors.Is(ctx.Err(), context.DeadlineExceeded) ||
+		errors.Is(err, os.ErrDeadlineExceeded) && c.ctx.Err() == nil) {
 		return errWriteTimeout
 	}
 	if err == nil {

@@ -1,18 +1,16 @@
 package session
 
 import (
-	"bytes"
-	"compress/zlib"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/nacl/secretbox"
 
 	"drawbridge/protocol"
 )
@@ -126,6 +124,10 @@ func (c *Client) handleCommand(s *Session, cmd protocol.Command) {
 				s.sendPartialLocked("invitelist", s.inviteListLocked(), true)
 			}
 		}
+	case "spectator-link": // Drawbridge extension (docs/architecture.md)
+		if needOp() {
+			s.spectatorLinkLocked(c, cmd)
+		}
 	case "auth-list":
 		if needOp() {
 			s.sendPartialLocked("auth", s.authListLocked(), true)
@@ -154,7 +156,7 @@ func (c *Client) handleCommand(s *Session, cmd protocol.Command) {
 		return
 	case "announce-session", "unlist-session":
 		if needOp() {
-			c.cmdError(name, "Session listing is not supported by this server")
+			s.listingCommandLocked(c, cmd)
 		}
 	case "thumbnail-error":
 	default:
@@ -223,7 +225,28 @@ func (s *Session) sessionConfLocked(c *Client, cmd protocol.Command) bool {
 			changes = append(changes, "Changed max. user count")
 		}
 	}
+	kickWeb := false
 	if v, ok := cmd.KwString("password"); ok {
+		// passwordDependentWebSession (server.md §1.2 #43): a password
+		// opens the session to browsers; removing it closes the session to
+		// them and kicks them, unless the changer may manage browser access
+		// itself (WEBSESSION) or says what it wants with allowWeb.
+		change := (v == "" && len(s.passwordHash) > 0) || (v != "" && v != s.password)
+		canManageWeb := c.flags["WEBSESSION"]
+		_, setsWeb := cmd.KwBool("allowWeb")
+		if change && st.PasswordDependentWebSession && !(setsWeb && canManageWeb) {
+			switch {
+			case v != "" && !s.allowWeb:
+				s.allowWeb = true
+				changes = append(changes, "enabled browser connections because password is set")
+			case v == "" && s.allowWeb && !canManageWeb && c.info.Browser:
+				v = s.password // browser users must not lock themselves out
+			case v == "" && s.allowWeb && !canManageWeb:
+				s.allowWeb = false
+				kickWeb = true
+				changes = append(changes, "disabled browser connections because no password is set")
+			}
+		}
 		if v == "" && len(s.passwordHash) > 0 {
 			s.passwordHash, s.password = nil, ""
 			changes = append(changes, "removed password")
@@ -285,6 +308,16 @@ func (s *Session) sessionConfLocked(c *Client, cmd protocol.Command) bool {
 		s.allowWeb = v
 		changes = append(changes, ternary(v, "Enabled browser connections", "Disabled browser connections"))
 	}
+	// Any operator may unlist a session (a Drawbridge extension: it only
+	// makes the session more private); listing it again is for moderators,
+	// as upstream.
+	if v, ok := cmd.KwBool("unlisted"); ok && v != s.unlisted && (v || mod) {
+		s.unlisted = v
+		changes = append(changes, ternary(v, "unlisted", "listed"))
+		if v {
+			s.unlistLocked("", c, false) // unlisting also delists (listing.go)
+		}
+	}
 	if mod {
 		if v, ok := cmd.KwBool("idleOverride"); ok && v != s.idleOverride && st.AllowIdleOverride {
 			s.idleOverride = v
@@ -293,10 +326,6 @@ func (s *Session) sessionConfLocked(c *Client, cmd protocol.Command) bool {
 		if v, ok := cmd.KwBool("invites"); ok && v != s.invitesOn {
 			s.invitesOn = v
 			changes = append(changes, ternary(v, "enabled invites", "disabled invites"))
-		}
-		if v, ok := cmd.KwBool("unlisted"); ok && v != s.unlisted {
-			s.unlisted = v
-			changes = append(changes, ternary(v, "unlisted", "listed"))
 		}
 		if v, ok := cmd.KwInt("overrideSize"); ok && v >= 0 && v != s.overrideSize {
 			s.overrideSize = v
@@ -318,6 +347,9 @@ func (s *Session) sessionConfLocked(c *Client, cmd protocol.Command) bool {
 	if passwordChanged {
 		pc := jsonFrame(protocol.PasswordChange{Type: protocol.ReplyPasswordChange, Password: s.password})
 		s.sendOpsLocked(pc)
+	}
+	if kickWeb {
+		s.kickWebUsersLocked(c)
 	}
 	return true
 }
@@ -493,74 +525,102 @@ type banExportItem struct {
 	B string `json:"b,omitempty"`
 }
 
+// exportBansLocked answers export-bans: encrypted with the server's crypt
+// key by default, plain ("p…") for moderators with {plain:true} (§4.5).
 func (s *Session) exportBansLocked(c *Client, cmd protocol.Command) {
-	if plain, _ := cmd.KwBool("plain"); !plain || !c.flags["MOD"] {
-		c.cmdError("export-bans", "Encrypted ban export is not available on this server")
+	plain, _ := cmd.KwBool("plain")
+	if plain && !c.flags["MOD"] {
+		c.sendNow(banImpExError("Only moderators can export plain bans.", "banexportmodonly"))
 		return
 	}
-	ex := banExport{V: 1, L: []banExportItem{}}
-	for _, b := range s.bans {
-		ex.L = append(ex.L, banExportItem{U: b.Name, I: b.Addr, A: b.AuthID, S: b.SID, B: b.By})
+	key := s.srv.cryptKey
+	if !plain && key == nil {
+		c.sendNow(banImpExError("Exporting encrypted bans not configured on this server.", "banexportunconfigured"))
+		return
 	}
-	js, _ := json.Marshal(ex)
-	var buf bytes.Buffer
-	_ = binary.Write(&buf, binary.BigEndian, uint32(len(js)))
-	zw := zlib.NewWriter(&buf)
-	_, _ = zw.Write(js)
-	_ = zw.Close()
-	c.sendNow(jsonFrame(protocol.BanImpEx{Type: protocol.ReplyBanImpEx, Bans: "p" + base64.StdEncoding.EncodeToString(buf.Bytes())}))
+	compressed := qCompress(s.banExportJSONLocked())
+	out := "p" + base64.StdEncoding.EncodeToString(compressed)
+	if !plain {
+		var err error
+		if out, err = encryptBans(key, compressed); err != nil {
+			s.logger.Error("encrypting ban export", "err", err)
+			c.sendNow(banImpExError("Server error.", "banexportservererror"))
+			return
+		}
+	}
+	s.logLocked("BanImpEx", "Exported "+ternary(plain, "plain", "encrypted")+" bans from session "+s.id, c)
+	c.sendNow(jsonFrame(protocol.BanImpEx{Type: protocol.ReplyBanImpEx, Export: out}))
 }
 
+// importBansLocked answers import-bans with plain or encrypted data (§4.5).
 func (s *Session) importBansLocked(c *Client, cmd protocol.Command) {
+	if cmd.NArgs() != 1 {
+		c.cmdError("import-bans", "Expected one argument: bans")
+		return
+	}
 	data, _ := cmd.StringArg(0)
-	fail := func(why string) {
-		c.sendNow(jsonFrame(protocol.BanImpEx{Type: protocol.ReplyBanImpEx, Status: "error"}))
-		c.cmdError("import-bans", why)
-	}
-	if !strings.HasPrefix(data, "p") {
-		fail("Only plain ban lists can be imported")
+	nonce, payload, ok := decodeBanImport(data)
+	if !ok {
+		c.sendNow(banImpExError("Malformed import data.", "banimportmalformed"))
 		return
 	}
-	raw, err := base64.StdEncoding.DecodeString(data[1:])
-	if err != nil || len(raw) < 4 {
-		fail("Invalid ban list")
-		return
-	}
-	n := binary.BigEndian.Uint32(raw)
-	if n > 1<<20 {
-		fail("Ban list too large")
-		return
-	}
-	zr, err := zlib.NewReader(bytes.NewReader(raw[4:]))
-	if err != nil {
-		fail("Invalid ban list")
-		return
-	}
-	js, err := io.ReadAll(io.LimitReader(zr, int64(n)+1))
-	if err != nil || len(js) != int(n) {
-		fail("Invalid ban list")
-		return
-	}
-	var ex banExport
-	if err := json.Unmarshal(js, &ex); err != nil || ex.V != 1 {
-		fail("Invalid ban list")
-		return
-	}
-	total, imported := len(ex.L), 0
-	for _, it := range ex.L {
-		if len(s.bans) >= 1000 {
-			break
+	if nonce != nil {
+		key := s.srv.cryptKey
+		if key == nil {
+			c.sendNow(banImpExError("Importing encrypted bans not configured on this server.", "banimportunconfigured"))
+			return
 		}
-		if it.U == "" && it.A == "" && it.S == "" && it.I == "" {
-			continue
+		opened, ok := secretbox.Open(nil, payload, nonce, key)
+		if !ok {
+			c.sendNow(banImpExError("The server couldn't read the import data. This is likely because it was exported from a different server. "+
+				"You can only import bans into the same server they were exported from.", "banimportcrypterror"))
+			return
 		}
-		s.bans = append(s.bans, sessionBan{ID: s.nextBanID, Name: it.U, Addr: it.I, AuthID: it.A, SID: it.S, By: orDefault(it.B, c.name)})
-		s.nextBanID++
-		imported++
+		payload = opened
 	}
-	s.logLocked("BanImpEx", fmt.Sprintf("Imported %d bans", imported), c)
-	c.sendNow(jsonFrame(protocol.BanImpEx{Type: protocol.ReplyBanImpEx, Status: "imported", Imported: &imported, Total: &total}))
-	s.sendPartialLocked("banlist", s.banListLocked(), true)
+	js, err := qUncompress(payload)
+	var ex struct {
+		V int               `json:"v"`
+		L []json.RawMessage `json:"l"`
+	}
+	if err != nil || json.Unmarshal(js, &ex) != nil || ex.V != 1 || ex.L == nil {
+		c.sendNow(banImpExError("Invalid import data.", "banimportinvalid"))
+		return
+	}
+	total, imported := 0, 0
+	for _, raw := range ex.L {
+		var it banExportItem
+		if json.Unmarshal(raw, &it) != nil || (it.U == "" && it.A == "" && it.S == "" && it.I == "") {
+			continue // not an object, or an empty entry (not counted, as upstream)
+		}
+		total++
+		if s.addBanLocked(sessionBan{Name: it.U, Addr: it.I, AuthID: it.A, SID: it.S, By: it.B}) {
+			imported++
+		}
+	}
+	s.logLocked("BanImpEx", fmt.Sprintf("Imported %d/%d bans into session %s", imported, total, s.id), c)
+	c.sendNow(jsonFrame(protocol.BanImpEx{Type: protocol.ReplyBanImpEx, Imported: &imported, Total: &total}))
+	if imported > 0 {
+		s.sendPartialLocked("banlist", s.banListLocked(), true)
+	}
+}
+
+// addBanLocked adds b with a fresh id unless the list is full (1000) or
+// an existing entry subsumes it (server.md §4.5).
+func (s *Session) addBanLocked(b sessionBan) bool {
+	if len(s.bans) >= 1000 || (b.Name == "" && b.Addr == "" && b.AuthID == "" && b.SID == "") {
+		return false
+	}
+	for _, o := range s.bans {
+		if (b.Name == "" || strings.EqualFold(b.Name, o.Name)) && (b.Addr == "" || b.Addr == o.Addr) &&
+			(b.AuthID == "" || b.AuthID == o.AuthID) && (b.SID == "" || b.SID == o.SID) {
+			return false
+		}
+	}
+	b.ID = s.nextBanID
+	s.nextBanID++
+	s.bans = append(s.bans, b)
+	return true
 }
 
 // abuseReportLocked describes the session for an abuse report by c.

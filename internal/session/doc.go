@@ -12,6 +12,8 @@
 // Server.EnableFiles, sessions are file-backed in drawpile-srv's format
 // (persist.go, via internal/store/sessionfile): a frame is written to the
 // session's recording before any client can receive it.
+// Announcing sessions at list servers goes through a Lister plugged in
+// with Server.SetLister (listing.go; internal/listing does the HTTP).
 // It never decodes drawing commands (types ≥ 64 are relayed as bytes) and
 // never renders.
 //
@@ -49,8 +51,8 @@
 //     run as time.AfterFunc callbacks that take Session.mu.
 //   - A client found lagging by the appending side is disconnected on a
 //     short-lived goroutine (Client.fail must not run under Session.mu).
-//   - With Settings.IdleTimeLimit, one cleanup goroutine per Server,
-//     stopped by Shutdown.
+//   - One cleanup goroutine per Server (idle sessions, connections without
+//     a session past SessionLessClientLingerTime), stopped by Shutdown.
 //
 // Lock order: Server.mu before Session.mu before Client.mu. No lock is held
 // while calling into a Conn.

@@ -186,6 +186,10 @@ func (c *Client) handleLogin(payload []byte) {
 		c.loginError("tlsRequired", "TLS required", true)
 		return
 	}
+	if l.phase == phaseIdent && !l.cinfoDone && cmd.Cmd != "cinfo" && cmd.Cmd != "startTls" && c.srv.settings().RequireMatchingHost {
+		c.loginError("clientInfoUnsupported", "Your version of Drawpile is too old. To update, go to drawpile.net and download a newer version.", true)
+		return
+	}
 	switch cmd.Cmd {
 	case "startTls":
 		if l.secure {
@@ -272,6 +276,16 @@ func (c *Client) loginCInfo(cmd protocol.Command) {
 	if !sidRE.MatchString(vals["s"]) {
 		c.invalidMessage("missing or malformed system id")
 		return
+	}
+	if want := c.srv.localHost; want != "" {
+		host, _ := cmd.StringArg(0)
+		if normalizeHost(host) != want {
+			c.Logger().Warn("client host name is not ours", "host", host, "ours", want)
+			if c.srv.settings().RequireMatchingHost {
+				c.loginError("mismatchedHostName", "Invalid host name.", true)
+				return
+			}
+		}
 	}
 	l.cinfoDone = true
 	l.cinfo = vals
@@ -426,7 +440,7 @@ func (c *Client) loginExtAuthToken(cmd protocol.Command, token string) {
 	if avatar == nil && len(id.Avatar) > 0 && len(id.Avatar) <= protocol.MaxPayload-300 {
 		avatar = id.Avatar
 	}
-	c.finishIdent(id.Name, false, flags, avatar)
+	c.finishIdent(id.Name, false, flags, avatar, id.WantGhost || flags["GHOST"])
 }
 
 // validUsername: non-empty, ≤ 22 UTF-16 code units, no '"' (§4.7).
@@ -530,7 +544,7 @@ func (c *Client) loginIdent(cmd protocol.Command) {
 		c.loginError("identError", "Authentication error", true)
 		return
 	}
-	c.finishIdent(name, guest, flags, c.identAvatar(cmd))
+	c.finishIdent(name, guest, flags, c.identAvatar(cmd), flags["GHOST"])
 }
 
 // identAvatar is the avatar sent with ident, if the server accepts custom
@@ -547,13 +561,24 @@ func (c *Client) identAvatar(cmd protocol.Command) []byte {
 }
 
 // finishIdent completes a successful ident: implicit flags, the browser
-// rule, then identOk and the session list.
-func (c *Client) finishIdent(name string, guest bool, flags map[string]bool, avatar []byte) {
+// rule, the ghost rules (wantGhost: the account or token asked for GHOST),
+// then identOk and the session list.
+func (c *Client) finishIdent(name string, guest bool, flags map[string]bool, avatar []byte, wantGhost bool) {
 	l := &c.login
 	c.implicitFlags(flags)
 	if c.info.Browser && !flags["WEB"] {
 		c.loginError("webNotAllowed", "Browser logins are not allowed", true)
 		return
+	}
+	if wantGhost {
+		if !flags["GHOST"] || !c.srv.settings().EnableGhosts {
+			c.loginError("ghostsNotAllowed", "Ghost mode not allowed", true)
+			return
+		}
+		if !flags["MOD"] {
+			c.loginError("ghostWithoutMod", "Ghost mode is only available for moderators", true)
+			return
+		}
 	}
 	if avatar != nil {
 		l.avatar = avatar
@@ -664,12 +689,16 @@ func (c *Client) loginHost(cmd protocol.Command) {
 		c.loginError("lookupHostMismatch", "Lookup was for joining, not hosting", true)
 		return
 	}
-	if l.flags["GHOST"] {
-		c.loginError("ghostHost", "Ghosts cannot host", true)
-		return
-	}
 	if !l.flags["HOST"] || (c.info.Browser && !l.flags["WEBHOST"]) {
 		c.loginError("unauthorizedHost", "Hosting not authorized", true)
+		return
+	}
+	if pw, _ := cmd.KwString("password"); pw == "" && c.info.Browser && !l.flags["WEBSESSION"] && c.srv.settings().PasswordDependentWebSession {
+		c.loginError("passwordedHost", "You're not allowed to host sessions without a session password", true)
+		return
+	}
+	if l.flags["GHOST"] {
+		c.loginError("ghostHost", "Hosting not available in ghost mode", true)
 		return
 	}
 	userID, ok := cmd.KwInt("user_id")
@@ -746,10 +775,15 @@ func (c *Client) loginHost(cmd protocol.Command) {
 		s.allowWeb = true
 	case hasWeb && l.flags["WEBSESSION"]:
 		s.allowWeb = web
+	case c.srv.settings().PasswordDependentWebSession:
+		s.allowWeb = password != ""
 	default:
 		s.allowWeb = l.flags["WEBSESSION"]
 	}
 	s.invitesOn = c.srv.settings().Invites
+	if p := c.srv.settings().UnlistedHostPolicy; strings.Contains(p, "ALL") || (c.info.Browser && strings.Contains(p, "WEB")) {
+		s.unlisted = true
+	}
 	c.id = uint8(userID)
 	c.enterLocked(s, caps, sidOf(c.sids(cmd)), false)
 	s.initUser = c
@@ -759,7 +793,7 @@ func (c *Client) loginHost(cmd protocol.Command) {
 	l.phase = phaseSession
 	c.result(protocol.Result{Message: "Starting new session!", State: "host", Join: &protocol.JoinInfo{
 		ID: s.idOrAlias(), UniqueID: s.id, User: int(c.id), Flags: []string{"SKIP"}, AuthID: l.authID}})
-	c.sess.Store(s)
+	c.setSess(s)
 	// Order as drawpile-srv: Join, operator notices, SessionOwner, the
 	// session log, the lists, "Joined session".
 	s.appendServerMetaLocked(joinFrame(c.id, c.joinFlags(), c.name, c.avatar))
@@ -918,8 +952,10 @@ func (c *Client) loginJoin(cmd protocol.Command) {
 		// The same user reconnecting: the old connection goes, its id is reused.
 		s.rememberLocked(replaced)
 		delete(s.users, replaced.id)
-		replaced.sess.Store(nil)
-		s.appendServerMetaLocked(leaveFrame(replaced.id))
+		replaced.setSess(nil)
+		if !replaced.isGhost() {
+			s.appendServerMetaLocked(leaveFrame(replaced.id))
+		}
 		replaced.disconnect(disconnectKick, "Replaced by rejoining")
 	}
 	id, ok := s.allocIDLocked(l.name)
@@ -936,6 +972,8 @@ func (c *Client) loginJoin(cmd protocol.Command) {
 	}
 	c.id = id
 	c.enterLocked(s, caps, sidOf(sids), oldv)
+	c.viaInvite = inv != nil
+	ghost := c.isGhost()
 	l.phase = phaseSession
 
 	// Resume after hidx if it is from this history generation.
@@ -964,16 +1002,21 @@ func (c *Client) loginJoin(cmd protocol.Command) {
 	for _, e := range s.logRing {
 		c.sendNow(jsonFrame(e))
 	}
+	if ghost {
+		c.sendNow(jsonFrame(protocol.Notice{Type: protocol.ReplyAlert, Message: ghostModeMessage}))
+	}
 	if wm := c.srv.settings().WelcomeMessage; wm != "" {
 		c.sendNow(jsonFrame(protocol.Notice{Type: protocol.ReplyMsg, Message: wm}))
 	}
 	// Members get the notices below before the Join (drawpile-srv queues
 	// them ahead of the history appended meanwhile).
 	s.secBarrier = s.endLocked()
-	c.sess.Store(s)
-	s.appendServerMetaLocked(joinFrame(c.id, c.joinFlags(), c.name, c.avatar))
+	c.setSess(s)
+	if !ghost { // ghosts join without a Join message (§4.9)
+		s.appendServerMetaLocked(joinFrame(c.id, c.joinFlags(), c.name, c.avatar))
+	}
 	rememberedOp := c.authID != "" && s.authOps[c.authID]
-	if mod || rememberedOp || (inv != nil && inv.Op) || (len(s.opListLocked()) == 0 && len(s.opwordHash) == 0) {
+	if mod || rememberedOp || (inv != nil && inv.Op) || (!ghost && !s.nonGhostOpLocked() && len(s.opwordHash) == 0) {
 		s.setOpLocked(c, true, nil)
 		s.appendServerMetaLocked(userListFrame(typeSessionOwner, 0, s.opListLocked()))
 	}
@@ -982,7 +1025,7 @@ func (c *Client) loginJoin(cmd protocol.Command) {
 		s.appendServerMetaLocked(userListFrame(typeTrustedUsers, 0, s.trustedListLocked()))
 	}
 	s.sendListsLocked(nil)
-	s.logLocked("Join", "Joined session", c)
+	s.logLocked("Join", ternary(ghost, "Moderator in ghost mode joined session", "Joined session"), c)
 	if lim := s.sizeLimitLocked(); lim > 0 && s.histBytes > lim {
 		c.sendNow(jsonFrame(protocol.OutOfSpace{Type: protocol.ReplyOutOfSpace}))
 	}

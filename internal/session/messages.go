@@ -139,6 +139,12 @@ func (s *Session) handleChatLocked(c *Client, f protocol.Frame) {
 	if p := f.Payload(); len(p) >= 2 { // validated by Decode before dispatch
 		s.srv.observer.Chatted(s.id, c.id, c.name, string(p[2:]))
 	}
+	if c.isGhost() && f.Payload()[0]&chatBypass != 0 {
+		// A ghost's (unstored) chat reaches everyone as a server alert;
+		// stored chat is kept as it is, as drawpile-srv does (§4.9).
+		s.sendAllLocked(jsonFrame(protocol.Notice{Type: protocol.ReplyAlert, Message: string(f.Payload()[2:])}))
+		return
+	}
 	if f.Payload()[0]&chatBypass != 0 {
 		f = f.Clone()
 		f.SetCtx(c.id)
@@ -149,6 +155,12 @@ func (s *Session) handleChatLocked(c *Client, f protocol.Frame) {
 }
 
 func (s *Session) handlePrivateChatLocked(c *Client, f protocol.Frame) {
+	if c.isGhost() {
+		if r, err := protocol.NewFrame(typePrivateChat, c.id, append([]byte{f.Payload()[0], 0}, "Can't send private messages in ghost mode."...)); err == nil {
+			s.sendLocked(c, r)
+		}
+		return
+	}
 	target := s.users[f.Payload()[0]]
 	if target == nil {
 		return
@@ -220,7 +232,7 @@ func (s *Session) removeClient(c *Client) {
 		return
 	}
 	s.detachLocked(c, nil)
-	empty := len(s.users) == 0 && !s.persistent && s.state != StateShutdown
+	empty := s.effectivelyEmptyLocked() && !s.persistent && s.state != StateShutdown
 	s.mu.Unlock()
 	s.afterRemoval(empty)
 }
@@ -237,7 +249,7 @@ func (s *Session) afterRemoval(empty bool) {
 		s.srv.sessionChanged(s)
 		time.AfterFunc(linger, func() {
 			s.lock()
-			still := len(s.users) == 0 && !s.persistent
+			still := s.effectivelyEmptyLocked() && !s.persistent
 			s.mu.Unlock()
 			if still {
 				s.terminate("", disconnectShutdown)
@@ -252,16 +264,19 @@ func (s *Session) afterRemoval(empty bool) {
 func (s *Session) detachLocked(c *Client, beforeLeave func()) {
 	s.rememberLocked(c)
 	delete(s.users, c.id)
-	c.sess.Store(nil)
+	c.setSess(nil)
 	s.freedIDs = slices.DeleteFunc(s.freedIDs, func(id uint8) bool { return id == c.id })
 	s.freedIDs = append(s.freedIDs, c.id)
 	c.op = false
 	if s.state != StateShutdown {
-		s.logLocked("Leave", "Left session", c)
+		ghost := c.isGhost()
+		s.logLocked("Leave", ternary(ghost, "Moderator in ghost mode left session", "Left session"), c)
 		if beforeLeave != nil {
 			beforeLeave()
 		}
-		s.appendServerMetaLocked(leaveFrame(c.id))
+		if !ghost { // ghosts leave without a Leave message (§4.9)
+			s.appendServerMetaLocked(leaveFrame(c.id))
+		}
 	}
 	if c == s.initUser {
 		switch s.state {
@@ -297,7 +312,7 @@ func (s *Session) terminate(msg string, reason uint8) {
 		if msg != "" {
 			u.sendNow(jsonFrame(protocol.Notice{Type: protocol.ReplyAlert, T: "terminatesession", Message: msg}))
 		}
-		u.sess.Store(nil)
+		u.setSess(nil)
 		u.disconnect(reason, orDefault(msg, "Session terminated"))
 		delete(s.users, id)
 	}
@@ -306,6 +321,7 @@ func (s *Session) terminate(msg string, reason uint8) {
 	s.logger.Info("session ended", "reason", orDefault(msg, "empty"))
 	s.mu.Unlock()
 	s.srv.removeSession(s)
+	s.endListings()
 	s.closeFile(keep)
 }
 

@@ -176,6 +176,7 @@ func (srv *Server) restoreSession(f *sessionfile.File) error {
 		return err
 	}
 	s.logger.Info("session restored", "messages", n, "bytes", s.histBytes, "persistent", s.persistent)
+	s.announceJournaled(nil)
 	s.startRecording()
 	if !s.persistent {
 		s.scheduleEmptyCheck()
@@ -336,6 +337,7 @@ func (srv *Server) lookupTemplate(key string) *Session {
 	}
 	s.logger.Info("session instantiated from template", "file", t.Path, "messages", len(frames))
 	go func() { // not under srv.mu: recording takes s.mu only, the timer later
+		s.announceJournaled(st.Announce)
 		s.startRecording()
 		if !s.persistent {
 			s.scheduleEmptyCheck()
@@ -350,7 +352,7 @@ func (s *Session) scheduleEmptyCheck() {
 	wait := max(s.srv.settings().EmptySessionLingerTime, cleanupInterval)
 	time.AfterFunc(wait, func() {
 		s.lock()
-		still := len(s.users) == 0 && !s.persistent && s.state != StateShutdown
+		still := s.effectivelyEmptyLocked() && !s.persistent && s.state != StateShutdown
 		s.mu.Unlock()
 		if still {
 			s.terminate("", disconnectShutdown)

@@ -111,6 +111,9 @@ func (s *Session) serverStateLocked() []protocol.Frame {
 	var out []protocol.Frame
 	for _, id := range ids {
 		u := s.users[id]
+		if u.isGhost() {
+			continue // ghosts have no Join message (§4.9)
+		}
 		out = append(out, joinFrame(id, u.joinFlags(), u.name, u.avatar))
 	}
 	out = append(out, userListFrame(typeSessionOwner, 0, s.opListLocked()))
@@ -246,7 +249,7 @@ func (s *Session) checkAutoresetLocked() {
 	}
 	q := jsonFrame(protocol.AutoReset{Type: protocol.ReplyAutoReset, MaxSize: maxSize, Query: true, Payload: req.payload})
 	for _, u := range s.users {
-		if u.op && !u.old {
+		if u.op && !u.old && !u.isGhost() {
 			req.asked[u] = true
 			s.sendLocked(u, q)
 		}

@@ -30,6 +30,13 @@ type Options struct {
 	// LoginGuard rate-limits password attempts (account passwords, session
 	// passwords, opwords) per client address; nil = unlimited, as upstream.
 	LoginGuard LoginGuard
+	// LocalHost is the server's public host name (--local-host): cinfo
+	// host names are compared with it (requireMatchingHost). "" = none.
+	LocalHost string
+	// CryptKey is the 32-byte secretbox key for encrypted session ban
+	// export and import (--crypt-key); nil = not configured. Any other
+	// length is treated as not configured (the bridge refuses it at start).
+	CryptKey []byte
 }
 
 // LoginGuard decides whether a client address may try a password now. It
@@ -109,6 +116,10 @@ type Server struct {
 	auth     Authenticator
 	bans     BanChecker
 	logger   *slog.Logger
+	// localHost (normalized, see normalizeHost) and cryptKey (nil or 32
+	// bytes) come from Options.
+	localHost string
+	cryptKey  *[32]byte
 
 	serial    atomic.Uint64
 	slowKicks atomic.Int64
@@ -125,7 +136,8 @@ type Server struct {
 	watchers map[*Client]struct{} // identified, not yet in a session: get list updates
 	closed   bool
 
-	files atomic.Pointer[fileStore] // file-backed sessions (persist.go); nil = in memory
+	files   atomic.Pointer[fileStore] // file-backed sessions (persist.go); nil = in memory
+	listing listingHub                // list server announcements (listing.go)
 }
 
 // NewServer returns a Server with no sessions.
@@ -142,6 +154,11 @@ func NewServer(opts Options) *Server {
 		byCode:   map[string]*Session{},
 		clients:  map[*Client]struct{}{},
 		watchers: map[*Client]struct{}{},
+	}
+	s.localHost = normalizeHost(opts.LocalHost)
+	if len(opts.CryptKey) == len(s.cryptKey) {
+		s.cryptKey = new([32]byte)
+		copy(s.cryptKey[:], opts.CryptKey)
 	}
 	if s.auth == nil {
 		s.auth = GuestsOnly{}
@@ -174,6 +191,7 @@ func (srv *Server) cleanupLoop() {
 			return
 		case <-t.C:
 		}
+		srv.kickSessionLess(time.Now())
 		for _, s := range srv.Sessions() {
 			st := srv.settings()
 			s.lock()
@@ -245,6 +263,7 @@ func (srv *Server) Accept(conn Conn, info ConnInfo) (*Client, error) {
 		done:   make(chan struct{}),
 		wake:   make(chan struct{}, 1),
 	}
+	c.sessionless.Store(time.Now().UnixNano())
 	c.logger = srv.logger.With("conn", c.serial, "transport", info.Transport, "addr", info.Addr.String())
 	c.login.secure = info.Secure
 	srv.mu.Lock()
@@ -284,6 +303,9 @@ func (srv *Server) Greeting(info ConnInfo) protocol.Greeting {
 	}
 	if st.CustomAvatars {
 		flags = append(flags, protocol.FlagAvatar)
+	}
+	if srv.cryptKey != nil {
+		flags = append(flags, protocol.FlagCBanImpEx)
 	}
 	flags = append(flags, protocol.FlagMBanImpEx, protocol.FlagLookup, protocol.FlagCInfo)
 	methods := map[string]protocol.LoginMethod{}

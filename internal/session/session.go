@@ -490,7 +490,7 @@ func (s *Session) descLocked() protocol.SessionDesc {
 		StartTime:              s.startTime.UTC().Format(time.RFC3339),
 		Title:                  s.title,
 		Unlisted:               s.unlisted,
-		UserCount:              len(s.users),
+		UserCount:              s.presentCountLocked(), // ghosts are not counted (§4.9)
 		Viewers:                s.viewersLocked(),
 	}
 }
@@ -627,7 +627,7 @@ func (s *Session) sendListsLocked(only *Client) {
 		if only != nil && c != only {
 			continue
 		}
-		send(c, map[string]any{"announcements": []any{}})
+		send(c, map[string]any{"announcements": s.announcementListLocked()})
 		if c.op {
 			send(c, map[string]any{"banlist": s.banListLocked()})
 		}
@@ -664,14 +664,18 @@ func (s *Session) setOpLocked(c *Client, op bool, by *Client) {
 	}
 	if op {
 		s.logLocked("Op", "Made operator by "+byName, c)
-		s.noticeLocked(protocol.ReplyMsg, "opgive", c.name+" made operator by "+byName, p)
+		if !c.isGhost() {
+			s.noticeLocked(protocol.ReplyMsg, "opgive", c.name+" made operator by "+byName, p)
+		}
 		// A new operator gets the operator-only lists.
 		s.sendPartialToLocked(c, "auth", s.authListLocked())
 		s.sendPartialToLocked(c, "banlist", s.banListLocked())
 		s.sendPartialToLocked(c, "invitelist", s.inviteListLocked())
 	} else {
 		s.logLocked("Deop", "Operator status removed by "+byName, c)
-		s.noticeLocked(protocol.ReplyMsg, "optake", c.name+" is no longer an operator", p)
+		if !c.isGhost() {
+			s.noticeLocked(protocol.ReplyMsg, "optake", c.name+" is no longer an operator", p)
+		}
 	}
 }
 

@@ -67,6 +67,24 @@ type Settings struct {
 	// RuleText must be accepted by users before they log in (greeting
 	// "rules"); LoginInfoURL is shown in the login dialog ("info").
 	RuleText, LoginInfoURL string
+	// EnableGhosts lets moderators with the GHOST flag join invisibly
+	// (enableGhosts, server.md §4.9).
+	EnableGhosts bool
+	// PasswordDependentWebSession: browsers may join a session iff it has
+	// a password; removing the password kicks browser users
+	// (passwordDependentWebSession).
+	PasswordDependentWebSession bool
+	// SessionLessClientLingerTime kicks connections that have been
+	// without a session this long, before joining or after their session
+	// ended (sessionLessClientLingerTime; ≤ 0 = never).
+	SessionLessClientLingerTime time.Duration
+	// UnlistedHostPolicy: "WEB" makes browser-hosted sessions unlisted,
+	// "ALL" every new session (unlistedHostPolicy; upstream tests whether
+	// the value contains these words).
+	UnlistedHostPolicy string
+	// RequireMatchingHost: clients must send cinfo first, with a host name
+	// equal to Options.LocalHost (requireMatchingHost).
+	RequireMatchingHost bool
 
 	// WriteTimeout is the deadline for one batch write to a client; a
 	// client that misses it is disconnected.
@@ -199,5 +217,8 @@ type ExtIdentity struct {
 	Name   string   // from the token; replaces the name the client typed
 	AuthID string   // "<ext-auth host>:<uid>"
 	Flags  []string // honoured flags (the extauth* settings applied)
-	Avatar []byte   // from a version 2 token, when allowed
+	// WantGhost: the token asked for GHOST, honoured or not (the login
+	// then fails with ghostsNotAllowed unless Flags has GHOST).
+	WantGhost bool
+	Avatar    []byte // from a version 2 token, when allowed
 }

@@ -69,8 +69,11 @@ type Tap struct {
 type tapState struct {
 	taps        map[*Tap]struct{}
 	watchSecret string
-	imager      ResetImager
-	pending     *serverReset
+	// watchGone is closed (and replaced) when watchSecret is rotated; nil
+	// until someone waits on it.
+	watchGone chan struct{}
+	imager    ResetImager
+	pending   *serverReset
 }
 
 // serverReset is a server-side reset waiting for its image.
@@ -186,6 +189,21 @@ func (t *Tap) Next(ctx context.Context, buf []protocol.Frame) (frames []protocol
 			if t.cursor < s.first {
 				t.cursor = s.first
 			}
+			if t.cursor < s.memFirst && s.cachedBlockLocked(t.cursor) == nil {
+				// History kept only in the file (a restored or trimmed
+				// file-backed session): read its block like a joiner's
+				// writer does, without s.mu during the read, then start
+				// over since the state may have changed.
+				err := s.loadBlockUnlocked(t.cursor)
+				if err != nil {
+					t.closed = true
+					delete(s.tapStateLocked().taps, t)
+					s.mu.Unlock()
+					return frames, 0, false, fmt.Errorf("session: history unavailable: %w", err)
+				}
+				s.mu.Unlock()
+				continue
+			}
 			end := s.endLocked()
 			if lag := s.cumBytes - max(s.offsetLocked(t.cursor), t.joinBytes); lag > s.srv.settings().MaxLag && t.cursor < end {
 				t.closed = true
@@ -196,7 +214,16 @@ func (t *Tap) Next(ctx context.Context, buf []protocol.Frame) (frames []protocol
 			first = t.cursor
 			bytes, maxBytes := 0, max(s.srv.settings().BatchBytes, 64*1024)
 			for t.cursor < end && bytes < maxBytes {
-				f := s.hist[t.cursor-s.first].f
+				var f protocol.Frame
+				if t.cursor < s.memFirst {
+					b := s.cachedBlockLocked(t.cursor)
+					if b == nil {
+						break // the next block: read on the next round
+					}
+					f = b.frames[t.cursor-b.first]
+				} else {
+					f = s.hist[t.cursor-s.memFirst].f
+				}
 				frames = append(frames, f)
 				bytes += len(f)
 				t.cursor++
@@ -208,6 +235,10 @@ func (t *Tap) Next(ctx context.Context, buf []protocol.Frame) (frames []protocol
 				}
 				s.mu.Unlock()
 				return frames, first, reset, nil
+			}
+			if t.cursor < s.memFirst {
+				s.mu.Unlock()
+				continue // its block was evicted meanwhile: read it again
 			}
 		}
 		s.mu.Unlock()
@@ -226,7 +257,7 @@ func (t *Tap) Next(ctx context.Context, buf []protocol.Frame) (frames []protocol
 // from the new generation's first message.
 func (t *Tap) continuousLocked() bool {
 	s := t.s
-	i := t.cursor - 1 - s.first
+	i := t.cursor - 1 - s.memFirst // frames only in the file count as discontinuous
 	if t.last == nil || i < 0 || i >= int64(len(s.hist)) {
 		t.cursor = s.first
 		return false
@@ -241,15 +272,110 @@ func (t *Tap) continuousLocked() bool {
 // WatchSecret returns the session's spectator secret: 12 random
 // characters, created on first use, unrelated to the session id, alias,
 // room code and invites, and accepted only by Server.LookupWatch (never by
-// lookup or join). It lives as long as the Session in memory.
+// lookup or join). A file-backed session journals it (record WATCHSECRET),
+// so it survives a restart; otherwise it lives as long as the Session.
 func (s *Session) WatchSecret() string {
 	s.lock()
 	defer s.mu.Unlock()
+	return s.watchSecretLocked()
+}
+
+// watchSecretLocked is WatchSecret with s.mu held.
+func (s *Session) watchSecretLocked() string {
 	ts := s.tapStateLocked()
-	if ts.watchSecret == "" {
-		ts.watchSecret = newWatchSecret()
+	if s.loadWatchSecretLocked(ts) == "" {
+		s.setWatchSecretLocked(ts, newWatchSecret())
 	}
 	return ts.watchSecret
+}
+
+// loadWatchSecretLocked returns the secret, reading a journaled one of a
+// restored session into ts first ("" = none yet).
+func (s *Session) loadWatchSecretLocked(ts *tapState) string {
+	if ts.watchSecret == "" && s.file != nil {
+		ts.watchSecret = s.file.WatchSecret()
+	}
+	return ts.watchSecret
+}
+
+// setWatchSecretLocked replaces the secret and journals it. A journal
+// failure is logged: the secret then works until the next restart.
+func (s *Session) setWatchSecretLocked(ts *tapState, secret string) {
+	ts.watchSecret = secret
+	if s.file != nil && s.state != StateShutdown {
+		if err := s.file.SetWatchSecret(secret); err != nil {
+			s.logger.Error("session journal: cannot record the spectator secret", "err", err)
+		}
+	}
+}
+
+// RotateWatchSecret replaces the spectator secret with a new random one
+// and returns it. Links with the old secret stop working at once, and
+// spectators connected with it are disconnected (WatchRevoked).
+func (s *Session) RotateWatchSecret() string {
+	s.lock()
+	defer s.mu.Unlock()
+	return s.rotateWatchSecretLocked(nil)
+}
+
+// rotateWatchSecretLocked is RotateWatchSecret with s.mu held; by is the
+// operator who asked (nil: the admin API).
+func (s *Session) rotateWatchSecretLocked(by *Client) string {
+	ts := s.tapStateLocked()
+	old := s.loadWatchSecretLocked(ts)
+	secret := newWatchSecret()
+	for secret == old {
+		secret = newWatchSecret()
+	}
+	s.setWatchSecretLocked(ts, secret)
+	if ts.watchGone != nil {
+		close(ts.watchGone)
+		ts.watchGone = nil
+	}
+	s.logLocked("Status", "Spectator link changed", by)
+	return secret
+}
+
+// WatchRevoked returns a channel that is closed once secret is no longer
+// the session's spectator secret (already closed if it is not now).
+func (s *Session) WatchRevoked(secret string) <-chan struct{} {
+	s.lock()
+	defer s.mu.Unlock()
+	ts := s.tapStateLocked()
+	if cur := s.loadWatchSecretLocked(ts); cur == "" || subtle.ConstantTimeCompare([]byte(cur), []byte(secret)) != 1 {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	if ts.watchGone == nil {
+		ts.watchGone = make(chan struct{})
+	}
+	return ts.watchGone
+}
+
+// SpectatorLink is the reply to the spectator-link command (a Drawbridge
+// extension: Drawpile clients never send the command and ignore unknown
+// reply types). Paths are relative to the bridge's HTTP origin.
+type SpectatorLink struct {
+	Type    string `json:"type"` // "spectatorlink"
+	Secret  string `json:"secret"`
+	Watch   string `json:"watch"`   // /watch/SECRET
+	Embed   string `json:"embed"`   // /embed/SECRET (options go in the query)
+	Rotated bool   `json:"rotated"` // the secret was just replaced
+}
+
+// spectatorLinkLocked answers spectator-link [rotate=true] to the asking
+// operator only.
+func (s *Session) spectatorLinkLocked(c *Client, cmd protocol.Command) {
+	rotate, _ := cmd.KwBool("rotate")
+	var secret string
+	if rotate {
+		secret = s.rotateWatchSecretLocked(c)
+	} else {
+		secret = s.watchSecretLocked()
+	}
+	c.sendNow(jsonFrame(SpectatorLink{Type: "spectatorlink", Secret: secret,
+		Watch: "/watch/" + secret, Embed: "/embed/" + secret, Rotated: rotate}))
 }
 
 // watchAlphabet avoids look-alike characters; 12 characters of 32
@@ -273,7 +399,7 @@ func (srv *Server) LookupWatch(secret string) *Session {
 	}
 	for _, s := range srv.Sessions() {
 		s.lock()
-		ws := s.tapStateLocked().watchSecret
+		ws := s.loadWatchSecretLocked(s.tapStateLocked())
 		shut := s.state == StateShutdown
 		s.mu.Unlock()
 		if ws != "" && !shut && subtle.ConstantTimeCompare([]byte(ws), []byte(secret)) == 1 {
@@ -434,6 +560,11 @@ func (t *Tap) Backlog() int64 {
 	defer s.mu.Unlock()
 	if t.cursor < s.first {
 		return s.histBytes
+	}
+	if t.cursor < s.memFirst {
+		// Offsets of history kept only in the file are not known
+		// exactly: count it all (never 0, there is more to read).
+		return max(s.cumBytes-s.offsetLocked(t.cursor), s.histBytes, 1)
 	}
 	return s.cumBytes - s.offsetLocked(t.cursor)
 }

@@ -28,6 +28,7 @@ import (
 //	[userbans]          uid   |  uid:reaction
 //	[announceWhitelist] URL                  (exact match)
 //	[users]             name:hash:flags      (exactly three ':'-separated fields)
+//	[proxyRooms]        CODE=host[:port]/session (Drawbridge; see proxyrooms.go)
 //
 // A malformed line is reported (ConfigWarning, logged at Warn with file
 // and line) and skipped; the rest loads. Unlike upstream, lines under an
@@ -116,6 +117,8 @@ func parseConfigFile(name string, data []byte) (*configData, []ConfigWarning) {
 				section = secWhitelist
 			case "[users]":
 				section = secUsers
+			case "[proxyrooms]": // Drawbridge's proxy room codes, read by proxyrooms.go
+				section = secUnknown
 			default:
 				section = secUnknown
 				warn(lineNo, line, "unknown section (its lines are ignored)")

@@ -129,6 +129,10 @@ type State struct {
 	AuthOrder []string          // auth ids of AuthNames in insertion order
 	Catchup   int               // next catch-up key
 	Invites   []Invite
+	// WatchSecret is Drawbridge's spectator secret (record WATCHSECRET, a
+	// Drawbridge extension; drawpile-srv logs "unknown journal entry" for
+	// it and goes on loading). "" = none yet.
+	WatchSecret string
 }
 
 // NewState returns the state of an empty journal.
@@ -393,6 +397,11 @@ func (s *State) apply(raw []byte) string {
 		if id != "" && name != "" {
 			s.setAuthName(id, name)
 		}
+	case "WATCHSECRET":
+		if !ValidWatchSecret(p) {
+			return "bad spectator secret"
+		}
+		s.WatchSecret = p
 	case "CATCHUP":
 		n, err := strconv.Atoi(p)
 		if err != nil {
@@ -552,6 +561,9 @@ func (s *State) AppendJournal(dst []byte) []byte {
 		for _, u := range inv.Uses {
 			dst = inviteUseRecord(dst, inv.Secret, u)
 		}
+	}
+	if s.WatchSecret != "" {
+		dst = appendRecord(dst, "WATCHSECRET", s.WatchSecret)
 	}
 	return dst
 }
