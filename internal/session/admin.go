@@ -389,16 +389,11 @@ func (s *Session) SetTrusted(id uint8, trusted bool) error {
 		return ErrNoSuchUser
 	}
 	if c.trusted != trusted {
-		c.trusted = trusted
-		p := map[string]any{"target": c.name, "by": AdminName}
-		if trusted {
-			s.logLocked("Trust", "Trusted by "+AdminName, c)
-			s.noticeLocked(protocol.ReplyMsg, "trustgive", c.name+" trusted by "+AdminName, p)
-		} else {
-			s.logLocked("Untrust", "Untrusted by "+AdminName, c)
-			s.noticeLocked(protocol.ReplyMsg, "trusttake", c.name+" untrusted by "+AdminName, p)
-		}
+		s.setTrustedLocked(c, trusted, AdminName)
 		s.appendServerMetaLocked(userListFrame(typeTrustedUsers, 0, s.trustedListLocked()))
+		if c.authID != "" {
+			s.sendAuthListLocked()
+		}
 	}
 	s.mu.Unlock()
 	return nil

@@ -153,3 +153,30 @@ func BenchmarkCatchUp(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkJoin250: 250 users join one session, one after another. Every
+// join sends the sessionconf lists to every member (as drawpile-srv), so
+// the cost of encoding them once per recipient grows with n². Reports
+// joins per second.
+func BenchmarkJoin250(b *testing.B) {
+	const n = 250
+	b.ReportAllocs()
+	var joins int
+	var el time.Duration
+	for range b.N {
+		b.StopTimer()
+		srv := benchServer()
+		benchLogin(b, srv, newCountConn(255), "host", true)
+		b.StartTimer()
+		start := time.Now()
+		for i := range n - 1 {
+			benchLogin(b, srv, newCountConn(255), fmt.Sprintf("u%d", i), false)
+		}
+		el += time.Since(start)
+		joins += n - 1
+		b.StopTimer()
+		_ = srv.Shutdown(context.Background())
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(joins)/el.Seconds(), "joins/s")
+}

@@ -130,7 +130,7 @@ func (c *Client) handleCommand(s *Session, cmd protocol.Command) {
 		}
 	case "auth-list":
 		if needOp() {
-			s.sendPartialLocked("auth", s.authListLocked(), true)
+			s.authListCmdLocked(c, cmd.Args)
 		}
 	case "report":
 		reason, _ := cmd.KwString("reason")

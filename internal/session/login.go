@@ -796,11 +796,12 @@ func (c *Client) loginHost(cmd protocol.Command) {
 	c.setSess(s)
 	// Order as drawpile-srv: Join, operator notices, SessionOwner, the
 	// session log, the lists, "Joined session".
+	s.noteAuthNameLocked(c) // before the Join, whose append syncs the journal
 	s.appendServerMetaLocked(joinFrame(c.id, c.joinFlags(), c.name, c.avatar))
 	s.setOpLocked(c, true, nil)
 	s.appendServerMetaLocked(userListFrame(typeSessionOwner, 0, s.opListLocked()))
-	for _, e := range s.logRing {
-		s.sendLocked(c, jsonFrame(e))
+	for _, f := range s.logRing {
+		s.sendLocked(c, f)
 	}
 	s.sendListsLocked(c)
 	s.logLocked("Join", "Joined session", c)
@@ -999,8 +1000,8 @@ func (c *Client) loginJoin(cmd protocol.Command) {
 		ID: s.idOrAlias(), UniqueID: s.id, User: int(c.id), Flags: []string{"SKIP"}, AuthID: l.authID, Skip: &sk}})
 	c.sendNow(jsonFrame(protocol.CatchUp{Type: protocol.ReplyCatchUp, Count: int(mark - c.cursor), Key: key}))
 	c.sendNow(jsonFrame(protocol.Status{Type: protocol.ReplyStatus, Size: s.histBytes}))
-	for _, e := range s.logRing {
-		c.sendNow(jsonFrame(e))
+	for _, f := range s.logRing {
+		c.sendNow(f)
 	}
 	if ghost {
 		c.sendNow(jsonFrame(protocol.Notice{Type: protocol.ReplyAlert, Message: ghostModeMessage}))
@@ -1013,11 +1014,12 @@ func (c *Client) loginJoin(cmd protocol.Command) {
 	s.secBarrier = s.endLocked()
 	c.setSess(s)
 	if !ghost { // ghosts join without a Join message (§4.9)
+		s.noteAuthNameLocked(c) // before the Join, whose append syncs the journal
 		s.appendServerMetaLocked(joinFrame(c.id, c.joinFlags(), c.name, c.avatar))
 	}
 	rememberedOp := c.authID != "" && s.authOps[c.authID]
-	if mod || rememberedOp || (inv != nil && inv.Op) || (!ghost && !s.nonGhostOpLocked() && len(s.opwordHash) == 0) {
-		s.setOpLocked(c, true, nil)
+	if mod || rememberedOp || (inv != nil && inv.Op) || (!ghost && !s.nonGhostOpLocked() && len(s.opwordHash) == 0 && !s.offlineAuthOpLocked()) {
+		s.changeOpLocked(c, true, nil, false) // the lists follow below
 		s.appendServerMetaLocked(userListFrame(typeSessionOwner, 0, s.opListLocked()))
 	}
 	if ((inv != nil && inv.Trust) || (c.authID != "" && s.authTrusted[c.authID])) && !c.trusted {

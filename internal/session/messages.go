@@ -201,19 +201,17 @@ func (s *Session) handleUserListLocked(c *Client, f protocol.Frame, ops bool) bo
 			}
 		}
 	})
+	authChanged := false
 	for id, u := range s.users {
 		if ops {
 			s.setOpLocked(u, want[id], c)
 		} else if u.trusted != want[id] {
-			u.trusted = want[id]
-			if want[id] {
-				s.logLocked("Trust", "Trusted by "+c.name, u)
-				s.noticeLocked(protocol.ReplyMsg, "trustgive", u.name+" trusted by "+c.name, map[string]any{"target": u.name, "by": c.name})
-			} else {
-				s.logLocked("Untrust", "Untrusted by "+c.name, u)
-				s.noticeLocked(protocol.ReplyMsg, "trusttake", u.name+" untrusted by "+c.name, map[string]any{"target": u.name, "by": c.name})
-			}
+			s.setTrustedLocked(u, want[id], c.name)
+			authChanged = authChanged || u.authID != ""
 		}
+	}
+	if authChanged {
+		s.sendAuthListLocked()
 	}
 	t := typeTrustedUsers
 	if ops {

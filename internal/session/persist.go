@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -399,6 +400,16 @@ func (s *Session) applyJournalState(st sessionfile.State) {
 	for _, id := range st.Trusted {
 		s.authTrusted[id] = true
 	}
+	for _, id := range st.AuthOrder {
+		if name := st.AuthNames[id]; name != "" {
+			s.setAuthNameLocked(id, name)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(st.AuthNames)) { // any not in AuthOrder
+		if _, ok := s.authNames[id]; !ok && st.AuthNames[id] != "" {
+			s.setAuthNameLocked(id, st.AuthNames[id])
+		}
+	}
 	for _, inv := range st.Invites {
 		at, err := time.Parse(time.RFC3339, inv.CreatedAt)
 		if err != nil {
@@ -465,6 +476,15 @@ func (s *Session) journalStateLocked() sessionfile.State {
 		s.rememberLocked(c)
 	}
 	st.Ops, st.Trusted = rememberedList(s.authOps), rememberedList(s.authTrusted)
+	if len(s.authNames) > 0 {
+		if st.AuthNames == nil {
+			st.AuthNames = map[string]string{}
+		}
+		for id, name := range s.authNames {
+			st.AuthNames[id] = name
+		}
+		st.AuthOrder = slices.Clone(s.authOrder)
+	}
 	st.Catchup = s.catchKey
 	secrets := make([]string, 0, len(s.invites))
 	for k := range s.invites {

@@ -93,10 +93,15 @@ type Session struct {
 	// were operators or trusted, so they get that status back when they
 	// rejoin (as drawpile-srv; journaled as OP/TRUST records).
 	authOps, authTrusted map[string]bool
-	freedIDs             []uint8           // recently freed ids, reused last
-	reset                *resetBuffer      // classic reset upload (StateReset)
-	stream               *streamReset      // streamed reset in progress
-	auto                 *autoresetRequest // pending autoreset query
+	// authNames is the last display name of every registered user seen in
+	// the session (by auth id; journaled as AUTHNAME) and authOrder its ids
+	// in first-seen order: the operators' auth list (authListFrameLocked).
+	authNames map[string]string
+	authOrder []string
+	freedIDs  []uint8           // recently freed ids, reused last
+	reset     *resetBuffer      // classic reset upload (StateReset)
+	stream    *streamReset      // streamed reset in progress
+	auto      *autoresetRequest // pending autoreset query
 
 	title          string
 	autotitle      bool
@@ -120,9 +125,9 @@ type Session struct {
 	nextBanID     int
 	invites       map[string]*invite
 	catchKey      int
-	logRing       []protocol.LogEntry
-	lastOOS       time.Time // last outofspace notice
-	lastEvent     time.Time // last history append
+	logRing       []protocol.Frame // encoded session log entries, replayed to joiners
+	lastOOS       time.Time        // last outofspace notice
+	lastEvent     time.Time        // last history append
 	lastStatus    time.Time
 	nextAutoReset time.Time // no autoreset query before this
 	lastActive    map[uint8]time.Time
@@ -401,7 +406,8 @@ func (s *Session) logLocked(topic, msg string, user *Client) {
 	if user != nil {
 		e.User = fmt.Sprintf("%d;%s", user.id, user.name)
 	}
-	s.logRing = append(s.logRing, e)
+	f := jsonFrame(e) // encoded once: pushed now and replayed to every later joiner
+	s.logRing = append(s.logRing, f)
 	if len(s.logRing) > maxLogEntries {
 		s.logRing = slices.Delete(s.logRing, 0, len(s.logRing)-maxLogEntries)
 	}
@@ -411,7 +417,7 @@ func (s *Session) logLocked(topic, msg string, user *Client) {
 		rec.UserID, rec.UserName, rec.UserAddr = user.id, user.name, user.info.Addr
 	}
 	s.srv.observer.SessionLog(rec)
-	s.sendAllLocked(jsonFrame(e))
+	s.sendAllLocked(f)
 }
 
 const maxLogEntries = 1000
@@ -615,26 +621,150 @@ func (s *Session) inviteListLocked() []any {
 	return l
 }
 
-func (s *Session) authListLocked() []any { return []any{} }
+// authEntry is one user in the operators' auth list (server.md §4.2).
+type authEntry struct {
+	AuthID   string `json:"authId"`
+	Username string `json:"username"`
+	Op       bool   `json:"op,omitempty"`
+	Trusted  bool   `json:"trusted,omitempty"`
+	Mod      bool   `json:"mod,omitempty"`
+}
 
-// sendListsLocked sends the partial sessionconf lists (§4.12 step 6).
-func (s *Session) sendListsLocked(only *Client) {
-	send := func(c *Client, v map[string]any) {
-		f := jsonFrame(protocol.SessionConf{Type: protocol.ReplySessionConf, Config: v})
-		s.sendLocked(c, f)
+// maxBareOfflineAuth caps the offline users without op or trust in the
+// auth list, as drawpile-srv does, before any size trimming.
+const maxBareOfflineAuth = 32
+
+// authListFrameLocked builds the sessionconf {"auth":[…]} message for
+// operators: every registered user seen in the session (authNames, in
+// first-seen order), online or not, marked op, trusted (remembered status,
+// or the current one while online; moderators are not marked op unless
+// remembered) and mod (online moderators). As
+// drawpile-srv, at most maxBareOfflineAuth offline users without a role
+// are listed; if the message still does not fit, offline users below
+// trusted, then below op, then all offline non-moderators are left out.
+// It returns nil if even that does not fit (online users are always
+// listed).
+func (s *Session) authListFrameLocked() protocol.Frame {
+	type online struct{ mod, op, trusted bool }
+	on := map[string]online{}
+	for _, c := range s.users {
+		if c.authID == "" {
+			continue
+		}
+		o := on[c.authID]
+		o.mod = o.mod || c.flags["MOD"]
+		o.op = o.op || c.op
+		o.trusted = o.trusted || c.trusted
+		on[c.authID] = o
 	}
+	entries := make([]authEntry, 0, len(s.authOrder))
+	for required := 0; required < 4; required++ {
+		entries = entries[:0]
+		bare, effective := 0, required
+		for _, id := range s.authOrder {
+			o, isOnline := on[id]
+			e := authEntry{AuthID: id, Username: s.authNames[id], Op: s.authOps[id], Trusted: s.authTrusted[id]}
+			if isOnline {
+				// A moderator's op status is not remembered (they are
+				// always operators): the entry says mod instead.
+				e.Trusted, e.Mod = o.trusted, o.mod
+				if !o.mod {
+					e.Op = o.op
+				}
+			}
+			level := 0
+			switch {
+			case e.Mod:
+				level = 3
+			case e.Op:
+				level = 2
+			case e.Trusted:
+				level = 1
+			}
+			if !isOnline && level < effective {
+				continue
+			}
+			entries = append(entries, e)
+			if level == 0 && !isOnline {
+				if bare++; bare >= maxBareOfflineAuth {
+					effective = max(1, required)
+				}
+			}
+		}
+		f, err := protocol.JSONFrame(protocol.SessionConf{Type: protocol.ReplySessionConf, Config: map[string]any{"auth": entries}})
+		if err == nil {
+			if required > 0 {
+				s.logger.Warn("auth list too large", "level", required)
+			}
+			return f
+		}
+	}
+	s.logger.Warn("auth list too large", "level", 4)
+	return nil
+}
+
+// sendAuthListLocked sends the current auth list to every operator.
+func (s *Session) sendAuthListLocked() {
+	if f := s.authListFrameLocked(); f != nil {
+		s.sendOpsLocked(f)
+	}
+}
+
+// noteAuthNameLocked remembers c's display name under its auth id for
+// the auth list (not for ghosts, as drawpile-srv).
+func (s *Session) noteAuthNameLocked(c *Client) {
+	if c.authID == "" || c.name == "" || c.isGhost() {
+		return
+	}
+	s.setAuthNameLocked(c.authID, c.name)
+}
+
+func (s *Session) setAuthNameLocked(id, name string) {
+	if s.authNames == nil {
+		s.authNames = map[string]string{}
+	}
+	if _, ok := s.authNames[id]; !ok {
+		s.authOrder = append(s.authOrder, id)
+	}
+	s.authNames[id] = name
+}
+
+// sendListsLocked sends the partial sessionconf lists (§4.12 step 6) to
+// every member, or only to only. Each list is encoded at most once per
+// call and the frame shared by all its recipients: every join sends the
+// lists to everyone, and encoding them per recipient made a join cost
+// O(members²).
+func (s *Session) sendListsLocked(only *Client) {
+	var ann, muted, bans, authl, invites protocol.Frame
+	conf := func(key string, v any) protocol.Frame {
+		return jsonFrame(protocol.SessionConf{Type: protocol.ReplySessionConf, Config: map[string]any{key: v}})
+	}
+	authDone := false
 	for _, c := range s.users {
 		if only != nil && c != only {
 			continue
 		}
-		send(c, map[string]any{"announcements": s.announcementListLocked()})
-		if c.op {
-			send(c, map[string]any{"banlist": s.banListLocked()})
+		if ann == nil {
+			ann = conf("announcements", s.announcementListLocked())
+			muted = conf("muted", s.mutedListLocked())
 		}
-		send(c, map[string]any{"muted": s.mutedListLocked()})
+		s.sendLocked(c, ann)
 		if c.op {
-			send(c, map[string]any{"auth": s.authListLocked()})
-			send(c, map[string]any{"invitelist": s.inviteListLocked()})
+			if bans == nil {
+				bans = conf("banlist", s.banListLocked())
+				invites = conf("invitelist", s.inviteListLocked())
+			}
+			s.sendLocked(c, bans)
+		}
+		s.sendLocked(c, muted)
+		if c.op {
+			if !authDone {
+				authl, authDone = s.authListFrameLocked(), true
+			}
+			if authl != nil {
+				s.sendLocked(c, authl)
+			}
+			s.sendLocked(c, invites)
 		}
 	}
 }
@@ -650,6 +780,13 @@ func (s *Session) sendPartialLocked(key string, v any, opsOnly bool) {
 
 // setOpLocked changes c's operator status and announces it.
 func (s *Session) setOpLocked(c *Client, op bool, by *Client) {
+	s.changeOpLocked(c, op, by, true)
+}
+
+// changeOpLocked is setOpLocked; with lists false no sessionconf lists are
+// sent (the caller sends them: a join, the auth-list command), like
+// drawpile-srv's changeOpStatus without sendUpdate.
+func (s *Session) changeOpLocked(c *Client, op bool, by *Client, lists bool) {
 	if c.op == op {
 		return
 	}
@@ -667,14 +804,25 @@ func (s *Session) setOpLocked(c *Client, op bool, by *Client) {
 		if !c.isGhost() {
 			s.noticeLocked(protocol.ReplyMsg, "opgive", c.name+" made operator by "+byName, p)
 		}
-		// A new operator gets the operator-only lists.
-		s.sendPartialToLocked(c, "auth", s.authListLocked())
+		if !lists {
+			return
+		}
+		// A new operator gets the operator-only lists; the others get the
+		// auth list if the change shows in it.
+		if c.authID != "" {
+			s.sendAuthListLocked()
+		} else if f := s.authListFrameLocked(); f != nil {
+			s.sendLocked(c, f)
+		}
 		s.sendPartialToLocked(c, "banlist", s.banListLocked())
 		s.sendPartialToLocked(c, "invitelist", s.inviteListLocked())
 	} else {
 		s.logLocked("Deop", "Operator status removed by "+byName, c)
 		if !c.isGhost() {
 			s.noticeLocked(protocol.ReplyMsg, "optake", c.name+" is no longer an operator", p)
+		}
+		if lists && c.authID != "" {
+			s.sendAuthListLocked()
 		}
 	}
 }
@@ -718,7 +866,9 @@ func (s *Session) rememberLocked(c *Client) {
 	if s.authOps == nil {
 		s.authOps, s.authTrusted = map[string]bool{}, map[string]bool{}
 	}
-	s.authOps[c.authID] = c.op
+	if !c.flags["MOD"] { // moderators are operators anyway; not remembered, as drawpile-srv
+		s.authOps[c.authID] = c.op
+	}
 	s.authTrusted[c.authID] = c.trusted
 }
 
