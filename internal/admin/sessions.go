@@ -456,15 +456,8 @@ func (a *API) getThumbnail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Vary", "Accept")
-	format := r.URL.Query().Get("format")
-	switch format {
-	case "png", "webp":
-	case "":
-		format = "png"
-		if acceptsWebP(r.Header.Get("Accept")) {
-			format = "webp"
-		}
-	default:
+	format, ok := ThumbnailFormat(r.URL.Query().Get("format"), r.Header.Get("Accept"))
+	if !ok {
 		writeError(w, http.StatusBadRequest, "format must be png or webp")
 		return
 	}
@@ -484,9 +477,19 @@ func (a *API) getThumbnail(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// acceptsWebP reports whether an Accept header lists image/webp with a
-// non-zero q.
-func acceptsWebP(accept string) bool {
+// ThumbnailFormat picks the format of a thumbnail request ("png" or
+// "webp"): the ?format= value if given, else "webp" when the Accept header
+// lists image/webp with a non-zero q (browsers' image requests do), else
+// "png". ok is false for an unknown ?format=. The bridge's public
+// thumbnail route uses it too.
+func ThumbnailFormat(query, accept string) (format string, ok bool) {
+	switch query {
+	case "png", "webp":
+		return query, true
+	case "":
+	default:
+		return "png", false
+	}
 	for _, part := range strings.Split(accept, ",") {
 		typ, params, _ := strings.Cut(part, ";")
 		if !strings.EqualFold(strings.TrimSpace(typ), "image/webp") {
@@ -495,13 +498,13 @@ func acceptsWebP(accept string) bool {
 		for _, p := range strings.Split(params, ";") {
 			if k, v, _ := strings.Cut(strings.TrimSpace(p), "="); strings.EqualFold(k, "q") {
 				if q, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && q <= 0 {
-					return false
+					return "png", true
 				}
 			}
 		}
-		return true
+		return "webp", true
 	}
-	return false
+	return "png", true
 }
 
 func (a *API) deleteThumbnail(w http.ResponseWriter, r *http.Request) {

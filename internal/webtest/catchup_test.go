@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"drawbridge/internal/client"
 	"drawbridge/protocol"
 	"drawbridge/protocol/imagecodec"
 )
@@ -162,40 +161,11 @@ func BenchmarkClientCatchupDabs(b *testing.B) {
 	br := startBridge(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	conn, err := client.DialTCP(ctx, br.TCPAddr())
-	if err != nil {
-		b.Fatal(err)
-	}
-	bot := client.New(conn, client.Options{Info: client.DefaultClientInfo("0123456789abcdef0123456789abcdef")})
-	b.Cleanup(func() { bot.Close() })
-	yes := true
-	if _, err := bot.Login(ctx, client.LoginOptions{
-		Ident: client.IdentOptions{Name: "bot"},
-		Host:  &client.HostOptions{Alias: "dabhistory", Web: &yes, Config: &client.SessionConf{AllowWeb: &yes}},
-	}); err != nil {
-		b.Fatal(err)
-	}
-	var snapshot []protocol.Frame
-	for _, m := range []protocol.Message{
+	bot := hostBot(b, br, "dabhistory", "", "dab history", []protocol.Message{
 		protocol.CanvasResize{Right: 640, Bottom: 480},
 		protocol.LayerTreeCreate{ID: protocol.LayerID(1, 1), Fill: 0xffffffff, Title: "Background"},
-	} {
-		f, err := protocol.EncodeFrame(1, m, protocol.Layout425)
-		if err != nil {
-			b.Fatal(err)
-		}
-		snapshot = append(snapshot, f)
-	}
-	if err := bot.Initialize(ctx, snapshot); err != nil {
-		b.Fatal(err)
-	}
-	go func() { // the bot's reader, discarding; ends when the bot is closed
-		for {
-			if _, err := bot.Recv(context.Background()); err != nil {
-				return
-			}
-		}
-	}()
+	})
+	drainBot(bot)
 	s := br.Server().Lookup("dabhistory")
 	code := s.Code()
 	rng := rand.New(rand.NewPCG(3, 4))

@@ -65,24 +65,7 @@ func joinBot(t *testing.T, b *bridge.Bridge, session, password, name string) (*c
 		t.Fatalf("bot join: %v", err)
 	}
 	rp := &replay{c: canvas.New()}
-	msgs := make(chan botMsg, 4096)
-	go func() {
-		for {
-			m, err := bot.Recv(context.Background())
-			if err != nil {
-				return
-			}
-			dm, err := protocol.Decode(m.Frame, protocol.Layout425)
-			if err != nil {
-				continue
-			}
-			rp.apply(m.Frame.Ctx(), dm)
-			select {
-			case msgs <- botMsg{typ: m.Frame.Type(), ctx: m.Frame.Ctx(), msg: dm}:
-			default:
-			}
-		}
-	}()
+	msgs := readBot(bot, rp)
 	return bot, msgs, rp
 }
 

@@ -83,60 +83,20 @@ func startBridge(t testing.TB) *bridge.Bridge {
 // not empty) on b.
 func hostOn(t *testing.T, b *bridge.Bridge, alias, password string) (*client.Client, <-chan botMsg, string, *replay) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	conn, err := client.DialTCP(ctx, b.TCPAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	bot := client.New(conn, client.Options{Info: client.DefaultClientInfo("0123456789abcdef0123456789abcdef")})
-	t.Cleanup(func() { bot.Close() })
-	yes, title := true, "webtest session"
-	if _, err := bot.Login(ctx, client.LoginOptions{
-		Ident: client.IdentOptions{Name: "bot"},
-		Host: &client.HostOptions{Alias: alias, Password: password, Web: &yes,
-			Config: &client.SessionConf{Title: &title, AllowWeb: &yes}},
-	}); err != nil {
-		t.Fatalf("bot host: %v", err)
-	}
-	rp := &replay{c: canvas.New()}
-	var snapshot []protocol.Frame
-	for _, m := range []protocol.Message{
+	snapshot := []protocol.Message{
 		protocol.CanvasResize{Right: 640, Bottom: 480},
 		protocol.LayerTreeCreate{ID: protocol.LayerID(1, 1), Fill: 0xffffffff, Title: "Background"},
-	} {
-		f, err := protocol.EncodeFrame(1, m, protocol.Layout425)
-		if err != nil {
-			t.Fatal(err)
-		}
-		snapshot = append(snapshot, f)
-		rp.apply(1, m)
 	}
-	if err := bot.Initialize(ctx, snapshot); err != nil {
-		t.Fatalf("bot initialize: %v", err)
+	bot := hostBot(t, b, alias, password, "webtest session", snapshot)
+	rp := &replay{c: canvas.New()}
+	for _, m := range snapshot {
+		rp.apply(1, m)
 	}
 	s := b.Server().Lookup(alias)
 	if s == nil {
 		t.Fatal("hosted session not found by alias")
 	}
-	msgs := make(chan botMsg, 4096)
-	go func() { // the bot's reader; ends when the bot is closed
-		for {
-			m, err := bot.Recv(context.Background())
-			if err != nil {
-				return
-			}
-			dm, err := protocol.Decode(m.Frame, protocol.Layout425)
-			if err != nil {
-				continue
-			}
-			rp.apply(m.Frame.Ctx(), dm)
-			select {
-			case msgs <- botMsg{typ: m.Frame.Type(), ctx: m.Frame.Ctx(), msg: dm}:
-			default:
-			}
-		}
-	}()
+	msgs := readBot(bot, rp)
 	return bot, msgs, s.Code(), rp
 }
 
@@ -442,21 +402,6 @@ func BenchmarkClientFrameWork(b *testing.B) {
 	t := b
 	dir := buildClient(t)
 	br0 := startBridge(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	conn, err := client.DialTCP(ctx, br0.TCPAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	bot := client.New(conn, client.Options{Info: client.DefaultClientInfo("0123456789abcdef0123456789abcdef")})
-	t.Cleanup(func() { bot.Close() })
-	yes := true
-	if _, err := bot.Login(ctx, client.LoginOptions{
-		Ident: client.IdentOptions{Name: "bot"},
-		Host:  &client.HostOptions{Alias: "big", Web: &yes, Config: &client.SessionConf{AllowWeb: &yes}},
-	}); err != nil {
-		t.Fatal(err)
-	}
 	msgs := []protocol.Message{protocol.CanvasResize{Right: 4000, Bottom: 3000}}
 	for i := 1; i <= 20; i++ {
 		fill := uint32(0)
@@ -468,24 +413,7 @@ func BenchmarkClientFrameWork(b *testing.B) {
 		msgs = append(msgs, protocol.FillRect{Layer: protocol.LayerID(1, uint16(i)), Mode: protocol.BlendNormal,
 			X: uint32(i * 150), Y: uint32(i * 100), W: 1200, H: 900, Color: 0x40000000 | uint32(i*12)<<16})
 	}
-	var snapshot []protocol.Frame
-	for _, m := range msgs {
-		f, err := protocol.EncodeFrame(1, m, protocol.Layout425)
-		if err != nil {
-			t.Fatal(err)
-		}
-		snapshot = append(snapshot, f)
-	}
-	if err := bot.Initialize(ctx, snapshot); err != nil {
-		t.Fatal(err)
-	}
-	go func() { // drain the bot's connection
-		for {
-			if _, err := bot.Recv(context.Background()); err != nil {
-				return
-			}
-		}
-	}()
+	drainBot(hostBot(t, br0, "big", "", "big", msgs))
 	code := br0.Server().Lookup("big").Code()
 	base := serveWithBridge(t, dir, br0)
 	br := Start(t, Options{Width: 1280, Height: 800})

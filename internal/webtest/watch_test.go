@@ -1,7 +1,6 @@
 package webtest
 
 import (
-	"context"
 	"fmt"
 	"html"
 	"image/color"
@@ -10,10 +9,8 @@ import (
 	"net/url"
 	"os"
 	"testing"
-	"time"
 
 	"drawbridge/internal/bridge"
-	"drawbridge/internal/client"
 	"drawbridge/internal/session"
 	"drawbridge/internal/webassets"
 	"drawbridge/protocol"
@@ -23,39 +20,7 @@ import (
 // msgs (context id 1) and returns it.
 func hostMessages(t *testing.T, b *bridge.Bridge, alias string, msgs []protocol.Message) *session.Session {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	conn, err := client.DialTCP(ctx, b.TCPAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	bot := client.New(conn, client.Options{Info: client.DefaultClientInfo("0f1e2d3c4b5a69788796a5b4c3d2e1f0")})
-	t.Cleanup(func() { bot.Close() })
-	if _, err := bot.Login(ctx, client.LoginOptions{
-		Ident: client.IdentOptions{Name: "painter-bot"},
-		Host: &client.HostOptions{Alias: alias, Web: client.Ptr(true),
-			Config: &client.SessionConf{Title: client.Ptr("watched"), AllowWeb: client.Ptr(true)}},
-	}); err != nil {
-		t.Fatalf("host: %v", err)
-	}
-	var frames []protocol.Frame
-	for _, m := range msgs {
-		f, err := protocol.EncodeFrame(1, m, protocol.Layout425)
-		if err != nil {
-			t.Fatal(err)
-		}
-		frames = append(frames, f)
-	}
-	if err := bot.Initialize(ctx, frames); err != nil {
-		t.Fatalf("initialize: %v", err)
-	}
-	go func() {
-		for {
-			if _, err := bot.Recv(context.Background()); err != nil {
-				return
-			}
-		}
-	}()
+	drainBot(hostBot(t, b, alias, "", "watched", msgs))
 	s := b.Server().Lookup(alias)
 	if s == nil {
 		t.Fatal("hosted session not found")
