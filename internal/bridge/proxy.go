@@ -449,10 +449,7 @@ func (h *ProxyHandler) serveWS(w http.ResponseWriter, r *http.Request) {
 		}
 		defer release()
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		OriginPatterns:  h.origins,
-		CompressionMode: websocket.CompressionDisabled,
-	})
+	ws, sock, err := acceptWS(w, r, h.origins)
 	if err != nil {
 		h.logger.Debug("proxy websocket accept failed", "err", err, "origin", r.Header.Get("Origin"))
 		return
@@ -465,7 +462,9 @@ func (h *ProxyHandler) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.untrack(pc)
-	err = h.proxy.Serve(ctx, ws, t, wsproxy.ServeOptions{Browser: r.Header.Get("Origin") != "", Client: r.RemoteAddr})
+	// The relay sends each batch of upstream messages with one socket
+	// write through sock (wscork.go).
+	err = h.proxy.Serve(ctx, ws, t, wsproxy.ServeOptions{Browser: r.Header.Get("Origin") != "", Client: r.RemoteAddr, Writer: sock})
 	var pe *wsproxy.Error
 	if err != nil && !errors.As(err, &pe) {
 		h.logger.Error("proxy relay failed", "upstream", t.Addr(), "err", err)

@@ -6,14 +6,17 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/go-chi/chi/v5"
 
 	"drawbridge/internal/client"
@@ -167,5 +170,89 @@ func TestProxyRoutes(t *testing.T) {
 			t.Errorf("after bridge Close: %v, want Disconnect(Shutdown)", err)
 		}
 		break
+	}
+}
+
+// BenchmarkProxyRelayDown: upstream messages of a typical dab size relayed
+// to a WebSocket reader on loopback, as in a catch-up through the proxy:
+// "batched" is the bridge's route (wsSock: one socket write per batch the
+// upstream delivered), "per-message" the same relay writing through
+// coder/websocket (a write and a flush per message).
+func BenchmarkProxyRelayDown(b *testing.B) {
+	for _, batched := range []bool{true, false} {
+		name := "per-message"
+		if batched {
+			name = "batched"
+		}
+		b.Run(name, func(b *testing.B) { benchProxyRelayDown(b, batched) })
+	}
+}
+
+func benchProxyRelayDown(b *testing.B, batched bool) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	greeting, _ := protocol.JSONFrame(map[string]any{"type": "login", "version": 4, "flags": []string{}, "methods": map[string]any{}})
+	msg, _ := protocol.NewFrame(148, 1, make([]byte, 120))
+	batch := make([]byte, 0, 64*len(msg))
+	for range 64 {
+		batch = append(batch, msg...)
+	}
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		_, _ = conn.Write(greeting)
+		for sent := 0; sent < b.N; sent += 64 {
+			if _, err := conn.Write(batch); err != nil {
+				return
+			}
+		}
+	}()
+	addr := ln.Addr().(*net.TCPAddr)
+	cfg := ProxyConfig{Upstreams: []string{ln.Addr().String()}}
+	var h http.Handler
+	if batched {
+		ph, err := NewProxyHandler(cfg, nil, slog.New(slog.DiscardHandler))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ph.Close()
+		h = ph
+	} else {
+		al, _ := wsproxy.NewAllowlist(cfg.Upstreams)
+		p := wsproxy.New(wsproxy.Config{Allowlist: al, Logger: slog.New(slog.DiscardHandler)})
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+			if err != nil {
+				return
+			}
+			tgt, _ := wsproxy.ParseTarget(ln.Addr().String())
+			_ = p.Serve(context.Background(), ws, tgt, wsproxy.ServeOptions{})
+		})
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	ctx := context.Background()
+	u := "ws" + strings.TrimPrefix(srv.URL, "http") + "/proxy/ws?host=127.0.0.1&port=" + strconv.Itoa(addr.Port)
+	ws, _, err := websocket.Dial(ctx, u, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ws.CloseNow()
+	if _, _, err := ws.Read(ctx); err != nil { // greeting
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, _, err := ws.Read(ctx); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

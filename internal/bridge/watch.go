@@ -43,6 +43,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +53,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/go-chi/chi/v5"
 
+	"drawbridge/internal/admin"
 	"drawbridge/internal/mirror"
 	"drawbridge/internal/session"
 	"drawbridge/protocol"
@@ -159,7 +161,10 @@ type watchInfo struct {
 }
 
 // viewerConn is a spectator WebSocket in the bridge's registry.
-type viewerConn struct{ c *websocket.Conn }
+type viewerConn struct {
+	c    *websocket.Conn
+	sock *wsSock // the hijacked socket under c: data messages go here (wscork.go)
+}
 
 func (v *viewerConn) forceClose() { _ = v.c.CloseNow() }
 
@@ -181,15 +186,12 @@ func (b *Bridge) serveWatchWS(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	c, err := websocket.Accept(rw, r, &websocket.AcceptOptions{
-		OriginPatterns:  b.origins,
-		CompressionMode: websocket.CompressionDisabled,
-	})
+	c, sock, err := acceptWS(rw, r, b.origins)
 	if err != nil {
 		b.logger.Debug("spectator websocket accept failed", "err", err)
 		return
 	}
-	vc := &viewerConn{c}
+	vc := &viewerConn{c: c, sock: sock}
 	if !b.track(vc) {
 		_ = c.Close(websocket.StatusGoingAway, "server shutting down")
 		return
@@ -198,9 +200,12 @@ func (b *Bridge) serveWatchWS(rw http.ResponseWriter, r *http.Request) {
 	c.SetReadLimit(protocol.WSHeaderLen + protocol.MaxPayload)
 	ctx := c.CloseRead(r.Context()) // viewers send nothing; cancelled when the peer closes
 	// A rotated secret ends the stream (Session.RotateWatchSecret): the
-	// watcher goroutine below is owned by this handler and ends with ctx.
+	// watcher goroutine below is owned by this handler and ends with
+	// ctx. It cancels only the waiting for the next batch (streamCtx): a
+	// batch being written finishes, so the close frame with the reason
+	// can follow it.
 	revoked := s.WatchRevoked(secret)
-	ctx, cancel := context.WithCancel(ctx)
+	streamCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var gone atomic.Bool
 	go func() {
@@ -208,10 +213,10 @@ func (b *Bridge) serveWatchWS(rw http.ResponseWriter, r *http.Request) {
 		case <-revoked:
 			gone.Store(true)
 			cancel()
-		case <-ctx.Done():
+		case <-streamCtx.Done():
 		}
 	}()
-	status, reason := b.streamViewer(ctx, c, s, delay)
+	status, reason := b.streamViewer(ctx, streamCtx, sock, s, delay)
 	if gone.Load() {
 		status, reason = websocket.StatusPolicyViolation, "spectator link changed"
 	}
@@ -219,8 +224,14 @@ func (b *Bridge) serveWatchWS(rw http.ResponseWriter, r *http.Request) {
 }
 
 // streamViewer writes the spectator stream until the viewer leaves or the
-// session ends; it returns the close status and reason.
-func (b *Bridge) streamViewer(ctx context.Context, c *websocket.Conn, s *session.Session, delay time.Duration) (websocket.StatusCode, string) {
+// session ends; it returns the close status and reason. Each batch of the
+// viewer (mirror.Viewer.Next: a whole catch-up snapshot, or the history
+// that arrived since the last batch) goes out as one socket write, one
+// binary WebSocket message per protocol message, under the session's
+// write timeout (wsSock.writeMessages); a batch that misses it disconnects
+// the viewer as too slow. Writes are bounded by ctx (the connection);
+// streamCtx (ctx, or a revoked link) ends the stream between batches.
+func (b *Bridge) streamViewer(ctx, streamCtx context.Context, sock *wsSock, s *session.Session, delay time.Duration) (websocket.StatusCode, string) {
 	lg := b.logger.With("session", s.ID(), "spectator", true)
 	var v *mirror.Viewer
 	for attempt := 0; ; attempt++ {
@@ -228,7 +239,7 @@ func (b *Bridge) streamViewer(ctx context.Context, c *websocket.Conn, s *session
 		if err != nil {
 			return websocket.StatusGoingAway, "session ended"
 		}
-		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		wctx, cancel := context.WithTimeout(streamCtx, 30*time.Second)
 		v, err = w.m.Watch(wctx, delay)
 		cancel()
 		if err == nil {
@@ -249,11 +260,11 @@ func (b *Bridge) streamViewer(ctx context.Context, c *websocket.Conn, s *session
 	write := func(frames []protocol.Frame) error {
 		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 		defer cancel()
+		if _, err := sock.writeMessages(wctx, frames); err != nil {
+			return err
+		}
 		n := 0
 		for _, f := range frames {
-			if err := c.Write(wctx, websocket.MessageBinary, f.WS()); err != nil {
-				return err
-			}
 			n += len(f)
 		}
 		b.wsM.sent(len(frames), n)
@@ -271,10 +282,13 @@ func (b *Bridge) streamViewer(ctx context.Context, c *websocket.Conn, s *session
 	for {
 		// A KeepAlive after watchKeepAlive of silence keeps proxies and
 		// the viewer's idle timeout from closing a quiet stream.
-		nctx, cancel := context.WithTimeout(ctx, watchKeepAlive)
+		if streamCtx.Err() != nil {
+			return websocket.StatusGoingAway, ""
+		}
+		nctx, cancel := context.WithTimeout(streamCtx, watchKeepAlive)
 		buf, err = v.Next(nctx, buf)
 		cancel()
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		if errors.Is(err, context.DeadlineExceeded) && streamCtx.Err() == nil {
 			buf = append(buf[:0], keepAlive)
 			err = nil
 		}
@@ -288,10 +302,13 @@ func (b *Bridge) streamViewer(ctx context.Context, c *websocket.Conn, s *session
 			return websocket.StatusGoingAway, ""
 		}
 		if err := write(buf); err != nil {
-			if ctx.Err() == nil {
+			// Only a missed write deadline is a slow viewer; a socket the
+			// peer (or shutdown) closed is a lost one.
+			if ctx.Err() == nil && (errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)) {
 				lg.Warn("disconnecting slow spectator", "err", err)
 				return websocket.StatusPolicyViolation, "too slow"
 			}
+			lg.Debug("spectator connection lost", "err", err)
 			return websocket.StatusGoingAway, ""
 		}
 		clear(buf)
@@ -455,35 +472,15 @@ func (b *Bridge) thumbnail(ctx context.Context, s *session.Session, f mirror.For
 	}
 }
 
-// thumbnailFormat picks the format of a thumbnail request: ?format=webp or
-// ?format=png if given, else WebP when the Accept header lists image/webp
-// (browsers' image requests do) with a non-zero q, else PNG. ok is false
+// thumbnailFormat picks the format of a thumbnail request
+// (admin.ThumbnailFormat: ?format=, else the Accept header). ok is false
 // for an unknown ?format.
 func thumbnailFormat(r *http.Request) (f mirror.Format, ok bool) {
-	switch r.URL.Query().Get("format") {
-	case "webp":
-		return mirror.FormatWebP, true
-	case "png":
-		return mirror.FormatPNG, true
-	case "":
-	default:
-		return mirror.FormatPNG, false
+	name, ok := admin.ThumbnailFormat(r.URL.Query().Get("format"), r.Header.Get("Accept"))
+	if name == "webp" {
+		return mirror.FormatWebP, ok
 	}
-	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
-		typ, params, _ := strings.Cut(part, ";")
-		if !strings.EqualFold(strings.TrimSpace(typ), "image/webp") {
-			continue
-		}
-		for _, p := range strings.Split(params, ";") {
-			if k, v, _ := strings.Cut(strings.TrimSpace(p), "="); strings.EqualFold(k, "q") {
-				if q, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && q <= 0 {
-					return mirror.FormatPNG, true
-				}
-			}
-		}
-		return mirror.FormatWebP, true
-	}
-	return mirror.FormatPNG, true
+	return mirror.FormatPNG, ok
 }
 
 // servePublicThumbnail serves the thumbnail of a session that the public

@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"errors"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"drawbridge/protocol"
 )
@@ -32,6 +36,14 @@ import (
 // (protocol.md §1.2); only the syscalls are merged. coder/websocket keeps
 // the handshake, the reading side and the control frames (pong, close),
 // which reach the socket through wsSock.Write.
+//
+// Three kinds of WebSocket use it, all accepted by acceptWS: session
+// clients (ws.go, wsConn.WriteFrames), spectators (watch.go, one batch per
+// mirror.Viewer.Next) and proxy relays (proxy.go hands the wsSock to
+// wsproxy as its ServeOptions.Writer; the relay batches what the upstream
+// has already delivered). On each of them every data message goes through
+// writeMessages, never through coder/websocket's Write, whose frames could
+// be split over several wsSock.Write calls and interleave with a batch.
 
 // corkMaxKeep is the largest batch buffer returned to the pool: larger ones
 // (a catch-up batch reaches BatchBytes plus one message) are left to the
@@ -62,8 +74,10 @@ func appendWSHeader(b []byte, n int) []byte {
 
 // wsSock is the hijacked connection of a WebSocket client.
 //
-// Goroutines: writeMessages is called only by the session's writer
-// goroutine (through wsConn.WriteFrames). Write is called by
+// Goroutines: writeMessages is called by the session's writer goroutine
+// (through wsConn.WriteFrames), by a spectator's HTTP handler goroutine
+// (streamViewer), or by any goroutine of a proxy relay (WriteFrames: its
+// down goroutine, and whichever goroutine ends the relay). Write is called by
 // coder/websocket for its control frames (from the bridge's read loop when
 // answering a ping, from the goroutine sending the close frame), one frame
 // per call because coder/websocket flushes after every frame and its
@@ -77,7 +91,17 @@ type wsSock struct {
 	mu        sync.Mutex
 	closeSent bool // a close frame went out: no data frames may follow
 	broken    bool // a batch write failed, maybe mid-frame: nothing may follow
+
+	// writes counts the socket writes started (batches and control
+	// frames), counted before each write; tests read it to check batching.
+	writes atomic.Int64
 }
+
+// errWSBroken refuses coder/websocket's frames after a failed batch. It
+// must not be net.ErrClosed: coder/websocket's Close takes that for a
+// close frame that went out and then waits 5 s for the peer's answer,
+// where this error makes it drop the connection at once.
+var errWSBroken = errors.New("bridge: websocket stream broken by a failed write")
 
 // Write implements net.Conn for coder/websocket's frames. It notes a close
 // frame (opcode 8) so that no data frame follows it (RFC 6455 §5.5.1).
@@ -85,11 +109,12 @@ func (s *wsSock) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.broken {
-		return 0, net.ErrClosed
+		return 0, errWSBroken
 	}
 	if len(p) > 0 && p[0]&0x0F == 0x8 {
 		s.closeSent = true
 	}
+	s.writes.Add(1)
 	return s.Conn.Write(p)
 }
 
@@ -132,6 +157,7 @@ func (s *wsSock) writeMessages(ctx context.Context, frames []protocol.Frame) (in
 		_ = s.Conn.SetWriteDeadline(dl)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = s.Conn.SetWriteDeadline(time.Unix(1, 0)) })
+	s.writes.Add(1)
 	n, err := s.Conn.Write(buf)
 	if stop() {
 		// coder/websocket's own writes bound themselves by closing the
@@ -142,6 +168,14 @@ func (s *wsSock) writeMessages(ctx context.Context, frames []protocol.Frame) (in
 		s.broken = true
 	}
 	return n, err
+}
+
+// WriteFrames sends frames as one batch (writeMessages) for the proxy
+// relay (wsproxy.FrameWriter). Safe for concurrent use: batches never
+// interleave.
+func (s *wsSock) WriteFrames(ctx context.Context, frames []protocol.Frame) error {
+	_, err := s.writeMessages(ctx, frames)
+	return err
 }
 
 func putCorkBuf(b *[]byte) {
@@ -176,4 +210,28 @@ func (h *wsHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	h.sock = &wsSock{Conn: nc}
 	brw.Writer.Reset(h.sock)
 	return h.sock, brw, nil
+}
+
+// errNotHijacked reports a websocket.Accept that did not hijack through
+// the wsHijacker (it always does; this guards a library change).
+var errNotHijacked = errors.New("bridge: websocket accept did not hijack the connection")
+
+// acceptWS upgrades the request to a WebSocket (binary messages,
+// compression disabled, Origin checked against origins) whose writes go
+// through a wsSock, returned with the connection. On error the response
+// has been written (a failed handshake) or the connection closed.
+func acceptWS(rw http.ResponseWriter, r *http.Request, origins []string) (*websocket.Conn, *wsSock, error) {
+	hj := &wsHijacker{ResponseWriter: rw}
+	c, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
+		OriginPatterns:  origins,
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if hj.sock == nil {
+		_ = c.CloseNow()
+		return nil, nil, errNotHijacked
+	}
+	return c, hj.sock, nil
 }

@@ -65,8 +65,10 @@
 // reader of the WebSocket) and keepalive (WebSocket pings to the browser,
 // Ping/KeepAlive to the upstream). Writes are blocking, so TCP and
 // WebSocket flow control propagate end to end; every write has a deadline.
-// Upstream writes are serialised by relay.umu; WebSocket writes are safe
-// for concurrent use (coder/websocket). The first goroutine that sees the
+// Upstream writes are serialised by relay.umu; messages to the browser go
+// through ServeOptions.Writer (internal/bridge: one socket write per batch
+// of upstream frames already received) or, without one, ws.Write; both are
+// safe for concurrent use. The first goroutine that sees the
 // end runs relay.finish once, which tells the browser why (when it can)
 // and closes both sides, unblocking the others.
 package wsproxy

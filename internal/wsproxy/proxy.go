@@ -97,7 +97,42 @@ type ServeOptions struct {
 	Browser bool
 	// Client is the browser's address, for logs only.
 	Client string
+	// Writer, when set, sends every protocol message to the browser
+	// instead of ws.Write: the relay then hands it whole batches (what the
+	// upstream has already delivered, up to downBatchBytes), which it
+	// should send in one socket write. ws must then carry no other data
+	// messages; coder/websocket still sends its control frames (pings,
+	// close) and reads.
+	Writer FrameWriter
 }
+
+// FrameWriter sends protocol messages to the browser: each frame (TCP
+// framing, protocol.Frame) as one binary WebSocket message, in order, the
+// whole call bounded by ctx. It must be safe for concurrent use (the relay
+// reports errors from any of its goroutines). After it fails nothing more
+// needs to reach the browser; the relay closes the connection.
+// internal/bridge implements it over the hijacked socket.
+type FrameWriter interface {
+	WriteFrames(ctx context.Context, frames []protocol.Frame) error
+}
+
+// wsWriter is the default FrameWriter: one ws.Write (a write and a flush)
+// per message.
+type wsWriter struct{ ws *websocket.Conn }
+
+func (w wsWriter) WriteFrames(ctx context.Context, frames []protocol.Frame) error {
+	for _, f := range frames {
+		if err := w.ws.Write(ctx, websocket.MessageBinary, f.WS()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// upstreamReadBuf is the size of the buffered reader on the upstream
+// connection, and so roughly the most one batch to the browser holds when
+// the upstream sends faster than the browser reads.
+const upstreamReadBuf = 32 << 10
 
 // Serve relays ws to the upstream t until either side ends, then closes
 // both. ws must be a freshly accepted connection that nobody else reads.
@@ -109,15 +144,18 @@ type ServeOptions struct {
 // nil.
 func (p *Proxy) Serve(ctx context.Context, ws *websocket.Conn, t Target, o ServeOptions) error {
 	ws.SetReadLimit(protocol.WSHeaderLen + protocol.MaxPayload)
+	if o.Writer == nil {
+		o.Writer = wsWriter{ws}
+	}
 	lg := p.log.With("upstream", t.Addr(), "client", o.Client, "browser", o.Browser)
 	if !p.Allows(t) {
 		e := &Error{Code: CodeNotAllowed, Target: t,
 			Message: fmt.Sprintf("This bridge does not connect to %s: the server is not on its list of allowed upstream servers.", t)}
 		lg.Info("proxy refused: upstream not allowlisted")
-		p.reject(ws, e)
+		p.reject(ws, o.Writer, e)
 		return e
 	}
-	conn, rd, greeting, err := p.connect(ctx, t, lg)
+	conn, br, rd, greeting, err := p.connect(ctx, t, lg)
 	if err != nil {
 		var e *Error
 		if !errors.As(err, &e) {
@@ -128,32 +166,31 @@ func (p *Proxy) Serve(ctx context.Context, ws *websocket.Conn, t Target, o Serve
 			return nil
 		}
 		lg.Info("proxy upstream failed", "code", e.Code, "err", e.Err)
-		p.reject(ws, e)
+		p.reject(ws, o.Writer, e)
 		return e
 	}
-	r := newRelay(p, ws, conn, rd, t, o, lg)
+	r := newRelay(p, ws, conn, br, rd, t, o, lg)
 	return r.run(ctx, greeting)
 }
 
 // reject tells the browser why it cannot be connected and closes ws.
-func (p *Proxy) reject(ws *websocket.Conn, e *Error) {
+func (p *Proxy) reject(ws *websocket.Conn, out FrameWriter, e *Error) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.WriteTimeout)
 	defer cancel()
-	if ws.Write(ctx, websocket.MessageBinary, errorFrame(e.Code, e.Message).WS()) == nil {
-		_ = ws.Write(ctx, websocket.MessageBinary, disconnectFrame(protocol.DisconnectError, e.Message).WS())
-	}
+	_ = out.WriteFrames(ctx, []protocol.Frame{errorFrame(e.Code, e.Message), disconnectFrame(protocol.DisconnectError, e.Message)})
 	_ = ws.Close(e.status(), clip(e.Message, 120))
 }
 
 // connect dials t, reads the greeting, performs STARTTLS with pinning when
-// the greeting offers TLS, and returns the connection, a frame reader on
-// it and the greeting to give to the browser (TLS flags removed).
-func (p *Proxy) connect(ctx context.Context, t Target, lg *slog.Logger) (net.Conn, *protocol.Reader, protocol.Frame, error) {
+// the greeting offers TLS, and returns the connection, the buffered reader
+// on it, a frame reader on that and the greeting to give to the browser
+// (TLS flags removed).
+func (p *Proxy) connect(ctx context.Context, t Target, lg *slog.Logger) (net.Conn, *bufio.Reader, *protocol.Reader, protocol.Frame, error) {
 	dctx, cancel := context.WithTimeout(ctx, p.cfg.DialTimeout)
 	conn, err := p.cfg.Dial(dctx, "tcp", t.Addr())
 	cancel()
 	if err != nil {
-		return nil, nil, nil, &Error{Code: CodeUnreachable, Target: t,
+		return nil, nil, nil, nil, &Error{Code: CodeUnreachable, Target: t,
 			Message: fmt.Sprintf("Could not connect to the Drawpile server %s.", t), Err: err}
 	}
 	ok := false
@@ -166,16 +203,16 @@ func (p *Proxy) connect(ctx context.Context, t Target, lg *slog.Logger) (net.Con
 	defer stop()
 	_ = conn.SetDeadline(time.Now().Add(p.cfg.HandshakeTimeout))
 
-	br := bufio.NewReaderSize(conn, 4096)
+	br := bufio.NewReaderSize(conn, upstreamReadBuf)
 	rd := protocol.NewReader(br)
 	f, err := rd.ReadFrame()
 	if err != nil {
-		return nil, nil, nil, &Error{Code: CodeUnreachable, Target: t,
+		return nil, nil, nil, nil, &Error{Code: CodeUnreachable, Target: t,
 			Message: fmt.Sprintf("The server %s did not send a Drawpile greeting.", t), Err: err}
 	}
 	g, flags, err := parseGreeting(f)
 	if err != nil {
-		return nil, nil, nil, &Error{Code: CodeProtocol, Target: t,
+		return nil, nil, nil, nil, &Error{Code: CodeProtocol, Target: t,
 			Message: fmt.Sprintf("The server %s is not a compatible Drawpile server.", t), Err: err}
 	}
 	greeting := g
@@ -183,22 +220,23 @@ func (p *Proxy) connect(ctx context.Context, t Target, lg *slog.Logger) (net.Con
 	if slices.Contains(flags, protocol.FlagTLS) {
 		tc, err := p.startTLS(conn, br, rd, t, pin, pinned, lg)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		conn = tc
-		rd = protocol.NewReader(bufio.NewReaderSize(tc, 4096))
+		br = bufio.NewReaderSize(tc, upstreamReadBuf)
+		rd = protocol.NewReader(br)
 	} else if pinned {
-		return nil, nil, nil, &Error{Code: CodeNoTLS, Target: t,
+		return nil, nil, nil, nil, &Error{Code: CodeNoTLS, Target: t,
 			Message: fmt.Sprintf("The server %s used an encrypted connection before but no longer offers one; the bridge refuses to connect without encryption.", t)}
 	}
 	if err := conn.SetDeadline(time.Time{}); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if ctx.Err() != nil {
-		return nil, nil, nil, ctx.Err()
+		return nil, nil, nil, nil, ctx.Err()
 	}
 	ok = true
-	return conn, rd, greeting, nil
+	return conn, br, rd, greeting, nil
 }
 
 // startTLS sends startTls, waits for the result and upgrades conn,

@@ -1,6 +1,7 @@
 package wsproxy
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -22,7 +23,8 @@ import (
 type relay struct {
 	// Immutable after construction.
 	p       *Proxy
-	ws      *websocket.Conn // writes are safe from any goroutine
+	ws      *websocket.Conn // control frames, close and reads; data goes through out
+	out     FrameWriter     // every message to the browser; safe from any goroutine
 	up      net.Conn
 	t       Target
 	browser bool
@@ -30,6 +32,7 @@ type relay struct {
 	rctx    context.Context // cancelled by finish, after both sides are closed
 	cancel  context.CancelFunc
 
+	br *bufio.Reader    // under rd; owned by the down goroutine
 	rd *protocol.Reader // owned by the down goroutine
 
 	umu sync.Mutex // serialises writes to up
@@ -47,8 +50,8 @@ type relay struct {
 	result   error         // written by finish before finished is closed
 }
 
-func newRelay(p *Proxy, ws *websocket.Conn, up net.Conn, rd *protocol.Reader, t Target, o ServeOptions, lg *slog.Logger) *relay {
-	r := &relay{p: p, ws: ws, up: up, rd: rd, t: t, browser: o.Browser, log: lg, finished: make(chan struct{})}
+func newRelay(p *Proxy, ws *websocket.Conn, up net.Conn, br *bufio.Reader, rd *protocol.Reader, t Target, o ServeOptions, lg *slog.Logger) *relay {
+	r := &relay{p: p, ws: ws, out: o.Writer, up: up, br: br, rd: rd, t: t, browser: o.Browser, log: lg, finished: make(chan struct{})}
 	r.login.init()
 	now := time.Now().UnixNano()
 	r.lastUpRead.Store(now)
@@ -69,7 +72,7 @@ func (r *relay) run(ctx context.Context, greeting protocol.Frame) error {
 	r.rctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	defer r.cancel()
 	wctx, cancel := context.WithTimeout(r.rctx, r.p.cfg.WriteTimeout)
-	err := r.ws.Write(wctx, websocket.MessageBinary, greeting.WS())
+	err := r.out.WriteFrames(wctx, []protocol.Frame{greeting})
 	cancel()
 	if err != nil {
 		r.finish(end{abort: true})
@@ -98,7 +101,7 @@ func (r *relay) finish(e end) {
 		ctx, cancel := context.WithTimeout(context.Background(), r.p.cfg.WriteTimeout)
 		defer cancel()
 		send := func(f protocol.Frame) bool {
-			return r.ws.Write(ctx, websocket.MessageBinary, f.WS()) == nil
+			return r.out.WriteFrames(ctx, []protocol.Frame{f}) == nil
 		}
 		switch {
 		case e.abort:
@@ -138,46 +141,112 @@ func (r *relay) upstreamEnded(err error) end {
 	return end{err: &Error{Code: CodeLost, Target: r.t, Message: msg, Err: err}}
 }
 
-// down copies upstream frames to the browser.
+// downBatchBytes bounds one batch to the browser: down stops adding
+// frames the upstream has already delivered once the batch holds this
+// many bytes.
+const downBatchBytes = 64 << 10
+
+// down copies upstream frames to the browser. It blocks for one frame,
+// then adds every further frame already complete in the read buffer
+// (never waiting for more) up to downBatchBytes, and hands the batch to
+// the FrameWriter: during a catch-up the browser gets many messages per
+// socket write, each still its own WebSocket message, while a lone
+// message goes out at once. An upstream error or a refused login ends the
+// relay after the frames before it were sent.
 func (r *relay) down() {
+	var (
+		arena  []byte           // the batch's frames, back to back (rd's buffer is reused); < downBatchBytes+MaxFrame
+		ends   []int            // end offset of each frame in arena
+		frames []protocol.Frame // slices of arena, rebuilt per batch
+	)
 	for {
-		_ = r.up.SetReadDeadline(time.Now().Add(r.p.cfg.UpstreamTimeout))
-		f, err := r.rd.ReadFrame()
-		if err != nil {
-			r.finish(r.upstreamEnded(err))
-			return
-		}
-		r.lastUpRead.Store(time.Now().UnixNano())
-		switch f.Type() {
-		case protocol.TypePing:
-			if p := f.Payload(); len(p) == 1 && p[0] != 0 && r.pendingPongs.Load() > 0 {
-				r.pendingPongs.Add(-1) // the answer to our own keepalive ping
-				continue
+		arena, ends = arena[:0], ends[:0]
+		var stop *end
+		for len(arena) < downBatchBytes && (len(ends) == 0 || r.frameBuffered()) {
+			if len(ends) == 0 {
+				_ = r.up.SetReadDeadline(time.Now().Add(r.p.cfg.UpstreamTimeout))
 			}
-		case protocol.TypeDisconnect:
-			msg := "disconnected by the server"
-			if p := f.Payload(); len(p) > 1 {
-				msg = string(p[1:])
+			f, err := r.rd.ReadFrame()
+			if err != nil {
+				e := r.upstreamEnded(err)
+				stop = &e
+				break
 			}
-			r.upBye.Store(&msg)
-		case protocol.TypeServerCommand:
-			if !r.loggedIn.Load() {
-				out, e := r.fromUpstream(f)
-				if e != nil {
-					r.finish(end{err: e})
-					return
-				}
-				f = out
+			r.lastUpRead.Store(time.Now().UnixNano())
+			f, keep, e := r.inspectDown(f)
+			if e != nil {
+				stop = e
+				break
+			}
+			if keep {
+				arena = append(arena, f...)
+				ends = append(ends, len(arena))
 			}
 		}
-		wctx, cancel := context.WithTimeout(r.rctx, r.p.cfg.WriteTimeout)
-		err = r.ws.Write(wctx, websocket.MessageBinary, f.WS())
-		cancel()
-		if err != nil {
-			r.finish(end{abort: true})
+		if len(ends) > 0 {
+			frames = frames[:0]
+			start := 0
+			for _, e := range ends {
+				frames = append(frames, protocol.Frame(arena[start:e]))
+				start = e
+			}
+			wctx, cancel := context.WithTimeout(r.rctx, r.p.cfg.WriteTimeout)
+			err := r.out.WriteFrames(wctx, frames)
+			cancel()
+			clear(frames)
+			if err != nil {
+				r.finish(end{abort: true})
+				return
+			}
+		}
+		if stop != nil {
+			r.finish(*stop)
 			return
 		}
 	}
+}
+
+// frameBuffered reports whether the next upstream frame is complete in the
+// read buffer, so that reading it cannot block.
+func (r *relay) frameBuffered() bool {
+	n := r.br.Buffered()
+	if n < protocol.HeaderLen {
+		return false
+	}
+	h, err := r.br.Peek(2)
+	if err != nil {
+		return false
+	}
+	return n >= protocol.HeaderLen+int(binary.BigEndian.Uint16(h))
+}
+
+// inspectDown looks at one upstream frame on its way to the browser: it
+// drops the answers to the relay's own pings (keep false), notes the
+// upstream's Disconnect, and rewrites the login messages until the login
+// is done. A non-nil end stops the relay.
+func (r *relay) inspectDown(f protocol.Frame) (out protocol.Frame, keep bool, stop *end) {
+	switch f.Type() {
+	case protocol.TypePing:
+		if p := f.Payload(); len(p) == 1 && p[0] != 0 && r.pendingPongs.Load() > 0 {
+			r.pendingPongs.Add(-1) // the answer to our own keepalive ping
+			return nil, false, nil
+		}
+	case protocol.TypeDisconnect:
+		msg := "disconnected by the server"
+		if p := f.Payload(); len(p) > 1 {
+			msg = string(p[1:])
+		}
+		r.upBye.Store(&msg)
+	case protocol.TypeServerCommand:
+		if !r.loggedIn.Load() {
+			out, e := r.fromUpstream(f)
+			if e != nil {
+				return nil, false, &end{err: e}
+			}
+			return out, true, nil
+		}
+	}
+	return f, true, nil
 }
 
 // upward copies browser messages to the upstream.
