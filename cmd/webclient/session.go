@@ -487,6 +487,10 @@ func (g *Game) undo(redo bool) {
 	if g.on == nil || g.on.j.readOnly || !g.on.caughtUp || g.stroker.Active() {
 		return
 	}
+	if !g.on.acl.CanUse(canvas.FeatureUndo, g.on.j.userID) {
+		g.ui.toast("Undo is not allowed for you in this session")
+		return
+	}
 	g.sendLocal(protocol.Undo{Redo: redo})
 }
 

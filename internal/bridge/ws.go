@@ -75,21 +75,13 @@ func (b *Bridge) serveWS(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	hj := &wsHijacker{ResponseWriter: rw}
-	c, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
-		OriginPatterns:  b.origins,
-		CompressionMode: websocket.CompressionDisabled,
-	})
+	c, sock, err := acceptWS(rw, r, b.origins)
 	if err != nil {
 		b.logger.Debug("websocket accept failed", "err", err, "origin", r.Header.Get("Origin"))
 		return
 	}
-	if hj.sock == nil { // Accept always hijacks; never without wsHijacker
-		_ = c.CloseNow()
-		return
-	}
 	c.SetReadLimit(protocol.WSHeaderLen + protocol.MaxPayload)
-	wc := &wsConn{b: b, c: c, sock: hj.sock}
+	wc := &wsConn{b: b, c: c, sock: sock}
 	if !b.track(wc) {
 		_ = c.Close(websocket.StatusGoingAway, "server shutting down")
 		return
