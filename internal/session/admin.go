@@ -373,7 +373,7 @@ func (s *Session) SetOp(id uint8, op bool) error {
 		return ErrNoSuchUser
 	}
 	if c.op != op {
-		s.setOpLocked(c, op, nil)
+		s.setOpLocked(c, op, AdminName)
 		s.appendServerMetaLocked(userListFrame(typeSessionOwner, 0, s.opListLocked()))
 	}
 	s.mu.Unlock()

@@ -86,7 +86,7 @@ func (s *Session) authListCmdLocked(c *Client, args []json.RawMessage) {
 				s.rememberStatusLocked(s.authOpsMap(), id, op)
 				changed = true
 			case target.op != op && (op || !target.flags["MOD"]):
-				s.changeOpLocked(target, op, c, false)
+				s.changeOpLocked(target, op, c.name, nil, false)
 				changed, opsChanged = true, true
 			}
 		}

@@ -64,6 +64,7 @@ type Client struct {
 	catchupMark  int64     // history index of this client's caughtup marker
 	catchupStart time.Time // when the client joined (catch-up duration metric)
 	joinBytes    int64     // history byte offset when it joined (lag base)
+	joinSeq      uint64    // order of entry among the members (Session.joinSeq)
 	lastActive   time.Time
 
 	// cursor is the next history index to send: written by the writer

@@ -69,7 +69,7 @@ func (c *Client) handleCommand(s *Session, cmd protocol.Command) {
 		if len(s.opwordHash) == 0 || !checkPassword(s.opwordHash, pw) {
 			c.cmdError(name, "Incorrect password")
 		} else if !c.op {
-			s.setOpLocked(c, true, nil)
+			s.setOpLocked(c, true, "password") // drawpile-srv's wording
 			s.appendServerMetaLocked(userListFrame(typeSessionOwner, 0, s.opListLocked()))
 		}
 	case "reset-session":
@@ -135,8 +135,12 @@ func (c *Client) handleCommand(s *Session, cmd protocol.Command) {
 	case "report":
 		reason, _ := cmd.KwString("reason")
 		s.logger.Warn("abuse report", "by", c.name, "reason", reason)
+		r := s.abuseReportLocked(c, cmd, reason)
+		// The details go to moderators only (topic Report); everyone
+		// sees that the session was reported (drawpile-srv).
+		s.logLocked(topicReport, fmt.Sprintf("Abuse report about user %d received: %s", r.Target, reason), c)
 		s.logLocked("Status", "Session was reported.", nil)
-		s.srv.observer.Reported(s.abuseReportLocked(c, cmd, reason))
+		s.srv.observer.Reported(r)
 	case "export-bans":
 		if needOp() {
 			s.exportBansLocked(c, cmd)

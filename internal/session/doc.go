@@ -56,4 +56,18 @@
 //
 // Lock order: Server.mu before Session.mu before Client.mu. No lock is held
 // while calling into a Conn.
+//
+// # Operators and the session log
+//
+// As drawpile-srv (server.md §4.2, §4.11): when a user joins or leaves and
+// no member other than a ghost is an operator, and there is neither an
+// opword nor a remembered registered operator who is away, the
+// earliest-joined remaining member is made operator (ensureOperatorLocked).
+// Every operator status change that is not part of a join or an auth-list
+// command sends the auth, ban and invite lists to all operators and an
+// empty ban list to everyone else (sendOpChangeListsLocked). Session log
+// entries never carry an address ("id;name"); ClientInfo and Report
+// entries go to moderators only, live and in the replay to joiners, and
+// kicks and bans are replayed only to joining operators and moderators
+// (replayLogVisible).
 package session

@@ -798,15 +798,38 @@ func (c *Client) loginHost(cmd protocol.Command) {
 	// session log, the lists, "Joined session".
 	s.noteAuthNameLocked(c) // before the Join, whose append syncs the journal
 	s.appendServerMetaLocked(joinFrame(c.id, c.joinFlags(), c.name, c.avatar))
-	s.setOpLocked(c, true, nil)
+	s.setOpLocked(c, true, "")
 	s.appendServerMetaLocked(userListFrame(typeSessionOwner, 0, s.opListLocked()))
-	for _, f := range s.logRing {
-		s.sendLocked(c, f)
-	}
+	s.replayLogLocked(c, c.op, func(f protocol.Frame) { s.sendLocked(c, f) })
 	s.sendListsLocked(c)
 	s.logLocked("Join", "Joined session", c)
+	s.logClientInfoLocked(c, cmd)
 	s.mu.Unlock()
 	c.srv.sessionChanged(s)
+}
+
+// logClientInfoLocked records the client info of c's host or join command
+// in the session log, as drawpile-srv does when a client enters a session:
+// the cinfo keys, the peer address and the auth id as a compact JSON
+// object, topic ClientInfo, which only moderators see (sensitiveLogTopic).
+func (s *Session) logClientInfoLocked(c *Client, cmd protocol.Command) {
+	info := map[string]string{}
+	for _, k := range clientInfoKeys {
+		if v, _ := cmd.KwString(k); truncInfo(v) != "" {
+			info[k] = truncInfo(v)
+		}
+	}
+	if c.info.Addr.IsValid() {
+		info["address"] = c.info.Addr.String()
+	}
+	if c.authID != "" {
+		info["auth_id"] = c.authID
+	}
+	b, err := json.Marshal(info) // sorted keys, like Qt's QJsonObject
+	if err != nil {
+		return
+	}
+	s.logLocked(topicClientInfo, string(b), c)
 }
 
 func sidOf(sids []string) string {
@@ -823,6 +846,8 @@ func (c *Client) enterLocked(s *Session, caps map[string]bool, sid string, old b
 	c.keepalive = caps["KEEPALIVE"]
 	c.sid = sid
 	c.old = old
+	s.joinSeq++
+	c.joinSeq = s.joinSeq
 	s.users[c.id] = c
 	s.nameIDs[strings.ToLower(c.name)] = c.id
 	c.mu.Lock()
@@ -1000,9 +1025,12 @@ func (c *Client) loginJoin(cmd protocol.Command) {
 		ID: s.idOrAlias(), UniqueID: s.id, User: int(c.id), Flags: []string{"SKIP"}, AuthID: l.authID, Skip: &sk}})
 	c.sendNow(jsonFrame(protocol.CatchUp{Type: protocol.ReplyCatchUp, Count: int(mark - c.cursor), Key: key}))
 	c.sendNow(jsonFrame(protocol.Status{Type: protocol.ReplyStatus, Size: s.histBytes}))
-	for _, f := range s.logRing {
-		c.sendNow(f)
-	}
+	// The joiner's operator status is settled below (after its Join), but
+	// the log replay, which depends on it, goes out first.
+	rememberedOp := c.authID != "" && s.authOps[c.authID]
+	makeOp := mod || rememberedOp || (inv != nil && inv.Op) ||
+		(!ghost && !s.nonGhostOpLocked() && len(s.opwordHash) == 0 && !s.offlineAuthOpLocked())
+	s.replayLogLocked(c, makeOp, c.sendNow)
 	if ghost {
 		c.sendNow(jsonFrame(protocol.Notice{Type: protocol.ReplyAlert, Message: ghostModeMessage}))
 	}
@@ -1017,9 +1045,12 @@ func (c *Client) loginJoin(cmd protocol.Command) {
 		s.noteAuthNameLocked(c) // before the Join, whose append syncs the journal
 		s.appendServerMetaLocked(joinFrame(c.id, c.joinFlags(), c.name, c.avatar))
 	}
-	rememberedOp := c.authID != "" && s.authOps[c.authID]
-	if mod || rememberedOp || (inv != nil && inv.Op) || (!ghost && !s.nonGhostOpLocked() && len(s.opwordHash) == 0 && !s.offlineAuthOpLocked()) {
-		s.changeOpLocked(c, true, nil, false) // the lists follow below
+	if makeOp {
+		var via *invite // the invite is named only if nothing else made c operator
+		if !mod && !rememberedOp && inv != nil && inv.Op {
+			via = inv
+		}
+		s.changeOpLocked(c, true, "", via, false) // the lists follow below
 		s.appendServerMetaLocked(userListFrame(typeSessionOwner, 0, s.opListLocked()))
 	}
 	if ((inv != nil && inv.Trust) || (c.authID != "" && s.authTrusted[c.authID])) && !c.trusted {
@@ -1028,6 +1059,7 @@ func (c *Client) loginJoin(cmd protocol.Command) {
 	}
 	s.sendListsLocked(nil)
 	s.logLocked("Join", ternary(ghost, "Moderator in ghost mode joined session", "Joined session"), c)
+	s.logClientInfoLocked(c, cmd)
 	if lim := s.sizeLimitLocked(); lim > 0 && s.histBytes > lim {
 		c.sendNow(jsonFrame(protocol.OutOfSpace{Type: protocol.ReplyOutOfSpace}))
 	}

@@ -201,10 +201,13 @@ func (s *Session) handleUserListLocked(c *Client, f protocol.Frame, ops bool) bo
 			}
 		}
 	})
-	authChanged := false
+	authChanged, opChanged := false, false
 	for id, u := range s.users {
 		if ops {
-			s.setOpLocked(u, want[id], c)
+			if u.op != want[id] {
+				s.changeOpLocked(u, want[id], c.name, nil, false)
+				opChanged = true
+			}
 		} else if u.trusted != want[id] {
 			s.setTrustedLocked(u, want[id], c.name)
 			authChanged = authChanged || u.authID != ""
@@ -212,6 +215,9 @@ func (s *Session) handleUserListLocked(c *Client, f protocol.Frame, ops bool) bo
 	}
 	if authChanged {
 		s.sendAuthListLocked()
+	}
+	if opChanged { // the lists once for all changes, as drawpile-srv
+		s.sendOpChangeListsLocked()
 	}
 	t := typeTrustedUsers
 	if ops {
@@ -290,6 +296,9 @@ func (s *Session) detachLocked(c *Client, beforeLeave func()) {
 	}
 	if s.auto != nil {
 		delete(s.auto.asked, c)
+	}
+	if s.state != StateShutdown {
+		s.ensureOperatorLocked() // the last operator may have left
 	}
 }
 

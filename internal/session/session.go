@@ -125,9 +125,10 @@ type Session struct {
 	nextBanID     int
 	invites       map[string]*invite
 	catchKey      int
-	logRing       []protocol.Frame // encoded session log entries, replayed to joiners
-	lastOOS       time.Time        // last outofspace notice
-	lastEvent     time.Time        // last history append
+	logRing       []logEntry // session log entries, replayed to joiners (filtered by role)
+	joinSeq       uint64     // members entered so far (Client.joinSeq, ensureOperatorLocked)
+	lastOOS       time.Time  // last outofspace notice
+	lastEvent     time.Time  // last history append
 	lastStatus    time.Time
 	nextAutoReset time.Time // no autoreset query before this
 	lastActive    map[uint8]time.Time
@@ -399,7 +400,62 @@ func (s *Session) sendOpsLocked(f protocol.Frame) {
 	}
 }
 
-// logLocked records a session log entry and pushes it to the members.
+// logEntry is one session log entry kept for replay to joiners: its topic
+// (which decides who may see it) and its encoded `log` message.
+type logEntry struct {
+	topic string
+	frame protocol.Frame
+}
+
+// Session log topics whose visibility is restricted (server.md §4.11).
+const (
+	topicClientInfo = "ClientInfo"
+	topicReport     = "Report"
+)
+
+// sensitiveLogTopic reports whether entries of topic go to moderators only:
+// client info (addresses, system ids) and abuse reports, as drawpile-srv's
+// Log::isSensitive.
+func sensitiveLogTopic(topic string) bool {
+	return topic == topicClientInfo || topic == topicReport
+}
+
+// kickOrBanLogTopic reports whether topic is a kick or (un)ban, which
+// drawpile-srv leaves out of the log replayed to joiners who are neither
+// moderator nor operator (Log::isKickOrBan).
+func kickOrBanLogTopic(topic string) bool {
+	return topic == "Kick" || topic == "Ban" || topic == "Unban"
+}
+
+// replayLogVisible reports whether an entry of topic is replayed to a
+// joining member (drawpile-srv: omitSensitive unless moderator,
+// omitKicksAndBans unless moderator or operator).
+func replayLogVisible(topic string, mod, op bool) bool {
+	if sensitiveLogTopic(topic) {
+		return mod
+	}
+	if kickOrBanLogTopic(topic) {
+		return mod || op
+	}
+	return true
+}
+
+// replayLogLocked sends the session log entries c may see (oldest first)
+// through send: the replay to a joiner, which is an operator if op.
+func (s *Session) replayLogLocked(c *Client, op bool, send func(protocol.Frame)) {
+	mod := c.flags["MOD"]
+	for _, e := range s.logRing {
+		if replayLogVisible(e.topic, mod, op) {
+			send(e.frame)
+		}
+	}
+}
+
+// logLocked records a session log entry and pushes it to the members:
+// sensitive topics (ClientInfo, Report) to moderators only, the rest to
+// everyone; the pushed entry never carries an address ("id;name" user).
+// Kicks and bans are pushed live to everyone (as drawpile-srv) but left
+// out of the replay to joiners who are not operators (replayLogVisible).
 func (s *Session) logLocked(topic, msg string, user *Client) {
 	e := protocol.LogEntry{Type: protocol.ReplyLog, Level: "Info", Message: msg, Topic: topic,
 		Timestamp: time.Now().UTC().Format(time.RFC3339)}
@@ -407,7 +463,7 @@ func (s *Session) logLocked(topic, msg string, user *Client) {
 		e.User = fmt.Sprintf("%d;%s", user.id, user.name)
 	}
 	f := jsonFrame(e) // encoded once: pushed now and replayed to every later joiner
-	s.logRing = append(s.logRing, f)
+	s.logRing = append(s.logRing, logEntry{topic: topic, frame: f})
 	if len(s.logRing) > maxLogEntries {
 		s.logRing = slices.Delete(s.logRing, 0, len(s.logRing)-maxLogEntries)
 	}
@@ -417,7 +473,15 @@ func (s *Session) logLocked(topic, msg string, user *Client) {
 		rec.UserID, rec.UserName, rec.UserAddr = user.id, user.name, user.info.Addr
 	}
 	s.srv.observer.SessionLog(rec)
-	s.sendAllLocked(f)
+	if !sensitiveLogTopic(topic) {
+		s.sendAllLocked(f)
+		return
+	}
+	for _, u := range s.users {
+		if u.flags["MOD"] {
+			s.sendLocked(u, f)
+		}
+	}
 }
 
 const maxLogEntries = 1000
@@ -778,57 +842,102 @@ func (s *Session) sendPartialLocked(key string, v any, opsOnly bool) {
 	}
 }
 
-// setOpLocked changes c's operator status and announces it.
-func (s *Session) setOpLocked(c *Client, op bool, by *Client) {
-	s.changeOpLocked(c, op, by, true)
+// setOpLocked changes c's operator status and announces it; by is who
+// did it ("" for the server).
+func (s *Session) setOpLocked(c *Client, op bool, by string) {
+	s.changeOpLocked(c, op, by, nil, true)
 }
 
-// changeOpLocked is setOpLocked; with lists false no sessionconf lists are
-// sent (the caller sends them: a join, the auth-list command), like
-// drawpile-srv's changeOpStatus without sendUpdate.
-func (s *Session) changeOpLocked(c *Client, op bool, by *Client, lists bool) {
+// changeOpLocked is setOpLocked; inv is the invite that made c operator
+// (or nil). With lists false no sessionconf lists are sent (the caller
+// sends them: a join, the auth-list command), like drawpile-srv's
+// changeOpStatus without sendUpdate. The log entry, the notice key (opgive,
+// opgiveinvite, optake), its text and parameters are drawpile-srv's.
+func (s *Session) changeOpLocked(c *Client, op bool, by string, inv *invite, lists bool) {
 	if c.op == op {
 		return
 	}
 	c.op = op
-	byName := "the server"
-	if by != nil {
-		byName = by.name
-	}
 	p := map[string]any{"target": c.name}
-	if by != nil {
-		p["by"] = by.name
+	topic, key, msg := "Op", "opgive", ""
+	switch {
+	case op && inv != nil:
+		key, msg = "opgiveinvite", "Made operator via invite created by "+orDefault(inv.Creator, "a server administrator")
+		if inv.Creator != "" {
+			p["creator"] = inv.Creator
+		}
+	case op:
+		msg = "Made operator by " + orDefault(by, "the server")
+	default:
+		topic, key, msg = "Deop", "optake", "Operator status revoked by "+orDefault(by, "the server")
 	}
-	if op {
-		s.logLocked("Op", "Made operator by "+byName, c)
-		if !c.isGhost() {
-			s.noticeLocked(protocol.ReplyMsg, "opgive", c.name+" made operator by "+byName, p)
+	if inv == nil && by != "" {
+		p["by"] = by
+	}
+	s.logLocked(topic, msg, c)
+	if !c.isGhost() {
+		s.noticeLocked(protocol.ReplyMsg, key, c.name+" "+strings.ToLower(msg[:1])+msg[1:], p)
+	}
+	if lists {
+		s.sendOpChangeListsLocked()
+	}
+}
+
+// sendOpChangeListsLocked refreshes the operator-only lists after operator
+// status changed, as drawpile-srv's updateOwnership: the auth list, the ban
+// list and the invite list to every operator, and an empty ban list to
+// everyone else (so a former operator's client drops the list it had).
+func (s *Session) sendOpChangeListsLocked() {
+	s.sendAuthListLocked()
+	var bans, blank, invites protocol.Frame
+	for _, u := range s.users {
+		if u.op {
+			if bans == nil {
+				bans = jsonFrame(protocol.SessionConf{Type: protocol.ReplySessionConf, Config: map[string]any{"banlist": s.banListLocked()}})
+			}
+			s.sendLocked(u, bans)
+		} else {
+			if blank == nil {
+				blank = jsonFrame(protocol.SessionConf{Type: protocol.ReplySessionConf, Config: map[string]any{"banlist": []any{}}})
+			}
+			s.sendLocked(u, blank)
 		}
-		if !lists {
-			return
-		}
-		// A new operator gets the operator-only lists; the others get the
-		// auth list if the change shows in it.
-		if c.authID != "" {
-			s.sendAuthListLocked()
-		} else if f := s.authListFrameLocked(); f != nil {
-			s.sendLocked(c, f)
-		}
-		s.sendPartialToLocked(c, "banlist", s.banListLocked())
-		s.sendPartialToLocked(c, "invitelist", s.inviteListLocked())
-	} else {
-		s.logLocked("Deop", "Operator status removed by "+byName, c)
-		if !c.isGhost() {
-			s.noticeLocked(protocol.ReplyMsg, "optake", c.name+" is no longer an operator", p)
-		}
-		if lists && c.authID != "" {
-			s.sendAuthListLocked()
+	}
+	for _, u := range s.users {
+		if u.op {
+			if invites == nil {
+				invites = jsonFrame(protocol.SessionConf{Type: protocol.ReplySessionConf, Config: map[string]any{"invitelist": s.inviteListLocked()}})
+			}
+			s.sendLocked(u, invites)
 		}
 	}
 }
 
-func (s *Session) sendPartialToLocked(c *Client, key string, v any) {
-	s.sendLocked(c, jsonFrame(protocol.SessionConf{Type: protocol.ReplySessionConf, Config: map[string]any{key: v}}))
+// ensureOperatorLocked makes the earliest-joined member (not a ghost, not
+// being disconnected) an operator when no member is one and there is no
+// other way to become one (no opword, no registered operator who could come
+// back), as drawpile-srv's ensureOperatorExists when a user leaves; joins
+// apply the same rule (loginJoin).
+func (s *Session) ensureOperatorLocked() {
+	if len(s.opwordHash) > 0 || s.offlineAuthOpLocked() {
+		return
+	}
+	var first *Client
+	for _, u := range s.users {
+		if u.isGhost() {
+			continue
+		}
+		if u.op {
+			return
+		}
+		if (first == nil || u.joinSeq < first.joinSeq) && !u.isClosing() {
+			first = u // not one that is being disconnected (kickWebUsersLocked)
+		}
+	}
+	if first != nil {
+		s.setOpLocked(first, true, "")
+		s.appendServerMetaLocked(userListFrame(typeSessionOwner, 0, s.opListLocked()))
+	}
 }
 
 // checkPassword compares a password with a session password hash in one
