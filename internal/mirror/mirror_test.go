@@ -374,11 +374,14 @@ func TestLaggingViewerIsDropped(t *testing.T) {
 	}
 }
 
-func TestThumbnail(t *testing.T) {
+// thumbnailScene runs a mirror (thumbnails 100 px) of scene(t, 5) and
+// returns it once a viewer has seen the whole scene.
+func thumbnailScene(t *testing.T) (*Mirror, context.Context) {
+	t.Helper()
 	src := newSource()
 	m := New(src, Options{Logger: testLogger(t), IdleTimeout: -1, ThumbnailSize: 100})
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	go m.Run(ctx)
 	v, err := m.Watch(ctx, 0)
 	if err != nil {
@@ -386,6 +389,11 @@ func TestThumbnail(t *testing.T) {
 	}
 	src.ch <- scene(t, 5)
 	readUntilChat(t, v, newPlayer(), "hello")
+	return m, ctx
+}
+
+func TestThumbnail(t *testing.T) {
+	m, ctx := thumbnailScene(t)
 	b, _, err := m.Thumbnail(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -16,17 +16,7 @@ import (
 // TestThumbnailWebP: the WebP thumbnail holds exactly the PNG's pixels,
 // both come from the same render, and each encoding is cached.
 func TestThumbnailWebP(t *testing.T) {
-	src := newSource()
-	m := New(src, Options{Logger: testLogger(t), IdleTimeout: -1, ThumbnailSize: 100})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go m.Run(ctx)
-	v, err := m.Watch(ctx, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src.ch <- scene(t, 5)
-	readUntilChat(t, v, newPlayer(), "hello")
+	m, ctx := thumbnailScene(t)
 
 	wb, wat, err := m.ThumbnailAs(ctx, FormatWebP)
 	if err != nil {

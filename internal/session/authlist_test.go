@@ -18,23 +18,7 @@ import (
 // each as its raw JSON array.
 func authLists(t *testing.T, fs []protocol.Frame) []string {
 	t.Helper()
-	var out []string
-	for _, f := range fs {
-		if f.Type() != 0 {
-			continue
-		}
-		var m struct {
-			Type   string                     `json:"type"`
-			Config map[string]json.RawMessage `json:"config"`
-		}
-		if err := json.Unmarshal(f.Payload(), &m); err != nil {
-			t.Fatalf("bad JSON from server: %s", f.Payload())
-		}
-		if a, ok := m.Config["auth"]; ok && m.Type == "sessionconf" {
-			out = append(out, string(a))
-		}
-	}
-	return out
+	return confValues(t, fs, "auth")
 }
 
 // lastAuthList is the last auth list in fs ("" if none).
