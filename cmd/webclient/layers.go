@@ -143,7 +143,11 @@ func (g *Game) strokeRefused(b webui.Brush) bool {
 	o := g.on
 	l := findLayer(o.engine.Layers(), o.layer)
 	group := l != nil && l.Group
-	return g.refuse(g.access().CanDraw(o.layer, group, g.layerLock(o.layer), b.Size))
+	a := g.access()
+	// Strokes may start during the catch-up of a resumed reconnect: they
+	// wait in the fork and go out once caught up (canDraw, sendLocal).
+	a.Ready = a.Ready || o.resend
+	return g.refuse(a.CanDraw(o.layer, group, g.layerLock(o.layer), b.Size))
 }
 
 // findLayer returns the layer with the id anywhere in the tree.

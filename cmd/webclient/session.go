@@ -197,6 +197,7 @@ func (g *Game) applyRemote(in *inFrame) {
 			g.ui.setProgress(-1)
 			if o.resend {
 				o.resend = false
+				g.logger.Info("resending unconfirmed messages", "count", len(o.fork.PendingKeys()))
 				for _, pf := range o.fork.PendingKeys() {
 					if err := o.j.c.SendFrame(context.Background(), pf); err != nil {
 						break

@@ -134,6 +134,22 @@ func serveMux(t testing.TB, h http.Handler) string {
 }
 
 // waitBot waits for a message from the bot's reader that match accepts.
+// waitBotFor reports whether the bot receives a message that matches
+// within d.
+func waitBotFor(msgs <-chan botMsg, d time.Duration, match func(botMsg) bool) bool {
+	timeout := time.After(d)
+	for {
+		select {
+		case m := <-msgs:
+			if match(m) {
+				return true
+			}
+		case <-timeout:
+			return false
+		}
+	}
+}
+
 func waitBot(t *testing.T, msgs <-chan botMsg, what string, match func(botMsg) bool) botMsg {
 	t.Helper()
 	timeout := time.After(30 * time.Second)
@@ -635,9 +651,12 @@ func TestClientReconnects(t *testing.T) {
 		status, _ := Eval[string](p, "document.getElementById('status').textContent")
 		t.Fatalf("no reconnect (status %q): %v\nconsole:\n%s", status, err, p.ConsoleText())
 	}
-	waitBot(t, msgs, "the stroke drawn while disconnected", func(m botMsg) bool {
+	if !waitBotFor(msgs, 30*time.Second, func(m botMsg) bool {
 		return m.typ == protocol.TypePenUp && int(m.ctx) == uid
-	})
+	}) {
+		status, _ := Eval[string](p, "document.getElementById('status').textContent")
+		t.Fatalf("bot did not receive the stroke drawn while disconnected (status %q)\nconsole:\n%s", status, p.ConsoleText())
+	}
 	if err := p.WaitTrue("window.__drawbridge.pixel(300, 300)[0] < 100"); err != nil {
 		t.Errorf("stroke missing on the page after reconnecting: %v", err)
 	}
