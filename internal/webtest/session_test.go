@@ -134,35 +134,29 @@ func serveMux(t testing.TB, h http.Handler) string {
 }
 
 // waitBot waits for a message from the bot's reader that match accepts.
-// waitBotFor reports whether the bot receives a message that matches
-// within d.
-func waitBotFor(msgs <-chan botMsg, d time.Duration, match func(botMsg) bool) bool {
+// waitBotFor waits up to d for a message from the bot that matches; ok
+// is false when none came.
+func waitBotFor(msgs <-chan botMsg, d time.Duration, match func(botMsg) bool) (m botMsg, ok bool) {
 	timeout := time.After(d)
 	for {
 		select {
 		case m := <-msgs:
 			if match(m) {
-				return true
+				return m, true
 			}
 		case <-timeout:
-			return false
+			return botMsg{}, false
 		}
 	}
 }
 
 func waitBot(t *testing.T, msgs <-chan botMsg, what string, match func(botMsg) bool) botMsg {
 	t.Helper()
-	timeout := time.After(30 * time.Second)
-	for {
-		select {
-		case m := <-msgs:
-			if match(m) {
-				return m
-			}
-		case <-timeout:
-			t.Fatalf("bot did not receive %s", what)
-		}
+	m, ok := waitBotFor(msgs, 30*time.Second, match)
+	if !ok {
+		t.Fatalf("bot did not receive %s", what)
 	}
+	return m
 }
 
 // TestClientJoinsSession joins a session hosted by a Go bot on a real
@@ -651,9 +645,9 @@ func TestClientReconnects(t *testing.T) {
 		status, _ := Eval[string](p, "document.getElementById('status').textContent")
 		t.Fatalf("no reconnect (status %q): %v\nconsole:\n%s", status, err, p.ConsoleText())
 	}
-	if !waitBotFor(msgs, 30*time.Second, func(m botMsg) bool {
+	if _, ok := waitBotFor(msgs, 30*time.Second, func(m botMsg) bool {
 		return m.typ == protocol.TypePenUp && int(m.ctx) == uid
-	}) {
+	}); !ok {
 		status, _ := Eval[string](p, "document.getElementById('status').textContent")
 		t.Fatalf("bot did not receive the stroke drawn while disconnected (status %q)\nconsole:\n%s", status, p.ConsoleText())
 	}
